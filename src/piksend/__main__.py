@@ -1,0 +1,3 @@
+from piksend.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""People: accounts, argon2id passwords, browser sessions and sign-in throttling."""

@@ -1,0 +1,119 @@
+"""The composition root: ``create_app(settings)`` wires everything, once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+
+from piksend import __version__
+from piksend.errors import DomainError
+from piksend.oauth.errors import BearerTokenError, OAuthError
+from piksend.oauth.types import TokenPolicy
+from piksend.settings import Settings
+from piksend.storage.engine import Database
+from piksend.storage.tables import utcnow
+from piksend.web.context import AppContext
+from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
+from piksend.web.routes import api, oauth, pages
+from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+
+log = logging.getLogger("piksend")
+WEB = Path(__file__).parent / "web"
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") and not path.startswith("/api/oauth/authorize")
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    templates = Jinja2Templates(directory=str(WEB / "templates"))
+    policy = TokenPolicy(
+        issuer=settings.issuer,
+        access_token_ttl=settings.access_token_ttl,
+        refresh_token_ttl=settings.refresh_token_ttl,
+        code_ttl=settings.code_ttl,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        await db.dispose()
+
+    app = FastAPI(
+        title="PikSend API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.ctx = AppContext(
+        settings=settings, db=db, templates=templates, policy=policy, clock=clock
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes + 64 * 1024,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    for router in (pages.router, oauth.router, api.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OAuthError)
+    async def _oauth(request: Request, exc: OAuthError):
+        return oauth_error_json(exc)
+
+    @app.exception_handler(BearerTokenError)
+    async def _bearer(request: Request, exc: BearerTokenError):
+        return bearer_error_json(exc)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        if _wants_json(request):
+            extra = {"field": exc.field} if exc.field else {}
+            return json_error(exc.code, exc.description, exc.status, **extra)
+        return error_page(request, exc.description, status=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        problems = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg', 'invalid')}")
+        description = "; ".join(problems) or "The request is invalid"
+        if _wants_json(request):
+            return json_error("invalid_request", description, 400)
+        return error_page(request, description, status=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        messages = {404: "Not found", 405: "Method not allowed"}
+        description = messages.get(exc.status_code, str(exc.detail))
+        if _wants_json(request) or request.url.path.startswith("/.well-known/"):
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+            return json_error(code, description, exc.status_code)
+        return error_page(request, description, status=exc.status_code, title=description)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if _wants_json(request):
+            return json_error("server_error", "The server met an unexpected error", 500)
+        return error_page(request, "The server met an unexpected error.", status=500)

@@ -1,0 +1,1 @@
+"""Developer-owned OAuth clients, called "apps" on pages and in the CLI."""

@@ -1,0 +1,156 @@
+"""OAuth errors as data: RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1.
+
+Every wire code lives in :class:`ErrorCode`; each error class carries its code and HTTP
+status. Whether an authorization error may be redirected to the client is decided by the
+error's type: :class:`UnsafeAuthorizationRequestError` never is.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piksend.errors import PiksendError
+
+
+class ErrorCode(StrEnum):
+    INVALID_REQUEST = "invalid_request"
+    INVALID_CLIENT = "invalid_client"
+    INVALID_GRANT = "invalid_grant"
+    UNAUTHORIZED_CLIENT = "unauthorized_client"
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
+    INVALID_SCOPE = "invalid_scope"
+    ACCESS_DENIED = "access_denied"
+    UNSUPPORTED_TOKEN_TYPE = "unsupported_token_type"
+    SERVER_ERROR = "server_error"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
+    INVALID_TOKEN = "invalid_token"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+
+
+class OAuthError(PiksendError):
+    code: ErrorCode = ErrorCode.SERVER_ERROR
+    status: int = 400
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": str(self.code), "error_description": self.description}
+
+
+class InvalidRequestError(OAuthError):
+    code = ErrorCode.INVALID_REQUEST
+
+
+class InvalidClientError(OAuthError):
+    """RFC 6749 §5.2: 401, with WWW-Authenticate when the client used HTTP Basic."""
+
+    code = ErrorCode.INVALID_CLIENT
+    status = 401
+
+    def __init__(self, description: str, *, used_basic: bool = False) -> None:
+        super().__init__(description)
+        self.used_basic = used_basic
+
+
+class InvalidGrantError(OAuthError):
+    code = ErrorCode.INVALID_GRANT
+
+
+class UnauthorizedClientError(OAuthError):
+    code = ErrorCode.UNAUTHORIZED_CLIENT
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    code = ErrorCode.UNSUPPORTED_GRANT_TYPE
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    code = ErrorCode.UNSUPPORTED_RESPONSE_TYPE
+
+
+class InvalidScopeError(OAuthError):
+    code = ErrorCode.INVALID_SCOPE
+
+
+class AccessDeniedError(OAuthError):
+    code = ErrorCode.ACCESS_DENIED
+    status = 403
+
+
+class UnsupportedTokenTypeError(OAuthError):
+    code = ErrorCode.UNSUPPORTED_TOKEN_TYPE
+
+
+class ServerError(OAuthError):
+    code = ErrorCode.SERVER_ERROR
+    status = 500
+
+
+class TemporarilyUnavailableError(OAuthError):
+    code = ErrorCode.TEMPORARILY_UNAVAILABLE
+    status = 503
+
+
+class UnsafeAuthorizationRequestError(PiksendError):
+    """RFC 6749 §4.1.2.1: an unknown client or an unregistered redirect URI.
+
+    The user agent must not be sent anywhere: this error is shown on the user's own screen.
+    """
+
+    status = 400
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class BearerTokenError(PiksendError):
+    """RFC 6750 §3.1: errors of a protected resource request."""
+
+    def __init__(
+        self,
+        code: ErrorCode | None,
+        description: str,
+        *,
+        status: int,
+        scope: str | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.status = status
+        self.scope = scope
+
+    @classmethod
+    def missing(cls) -> BearerTokenError:
+        # RFC 6750 §3.1: no error code when the request carried no authentication at all.
+        return cls(None, "An access token is required", status=401)
+
+    @classmethod
+    def invalid(cls, description: str) -> BearerTokenError:
+        return cls(ErrorCode.INVALID_TOKEN, description, status=401)
+
+    @classmethod
+    def invalid_request(cls, description: str) -> BearerTokenError:
+        return cls(ErrorCode.INVALID_REQUEST, description, status=400)
+
+    @classmethod
+    def insufficient_scope(cls, scope: str) -> BearerTokenError:
+        return cls(
+            ErrorCode.INSUFFICIENT_SCOPE,
+            f"This request needs the {scope} scope",
+            status=403,
+            scope=scope,
+        )
+
+    def challenge(self, realm: str) -> str:
+        parts = [f'realm="{realm}"']
+        if self.code is not None:
+            parts.append(f'error="{self.code}"')
+            parts.append(f'error_description="{self.description}"')
+        if self.scope is not None:
+            parts.append(f'scope="{self.scope}"')
+        return "Bearer " + ", ".join(parts)

@@ -1,0 +1,1 @@
+"""Grant handlers, one per ``grant_type`` (RFC 6749 §4.1.3 and §6)."""

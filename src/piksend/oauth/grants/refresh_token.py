@@ -1,0 +1,62 @@
+"""The refresh_token grant: RFC 6749 §6, rotation and reuse detection per RFC 9700 §4.14.2."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from piksend.oauth import scopes, tokens
+from piksend.oauth.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
+from piksend.oauth.issuance import issue_tokens
+from piksend.oauth.stores import GrantStore
+from piksend.oauth.types import Client, TokenKind, TokenPolicy, TokenResponse
+
+INVALID_REFRESH = "Invalid refresh token"
+REFRESH_REUSED = "Refresh token has already been used; the authorization has been revoked"
+
+
+async def refresh(
+    params: Mapping[str, str],
+    client: Client,
+    *,
+    grants: GrantStore,
+    policy: TokenPolicy,
+    now: datetime,
+) -> TokenResponse:
+    presented = params.get("refresh_token")
+    if not presented:
+        raise InvalidRequestError("refresh_token is required")
+    digest = tokens.digest(presented)
+    record = await grants.find_token(digest)
+    if record is None or record.kind != TokenKind.REFRESH or record.client_id != client.client_id:
+        raise InvalidGrantError(INVALID_REFRESH)
+    if record.revoked_at is not None:
+        raise InvalidGrantError("Refresh token has been revoked")
+    if record.rotated_at is not None:
+        # RFC 9700 §4.14.2: a rotated refresh token came back; revoke the whole family.
+        await grants.revoke_consent(record.consent_id, now)
+        raise InvalidGrantError(REFRESH_REUSED)
+    if record.expires_at <= now:
+        raise InvalidGrantError("Refresh token has expired")
+
+    requested = scopes.parse_scope(params.get("scope"))
+    # RFC 6749 §6: the scope may be narrowed but must not exceed the original grant.
+    if requested and not set(requested) <= set(record.scope):
+        raise InvalidScopeError("The requested scope exceeds the scope originally granted")
+    access_scope = requested or record.scope
+
+    if not await grants.guard_consent(record.consent_id, now):
+        raise InvalidGrantError("Refresh token has been revoked")
+    if not await grants.claim_refresh_token(digest, now):
+        await grants.revoke_consent(record.consent_id, now)
+        raise InvalidGrantError(REFRESH_REUSED)
+    return await issue_tokens(
+        consent_id=record.consent_id,
+        client_id=client.client_id,
+        user_id=record.user_id,
+        scope=access_scope,
+        refresh_scope=record.scope,
+        grants=grants,
+        policy=policy,
+        now=now,
+    )

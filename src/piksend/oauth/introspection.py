@@ -1,0 +1,43 @@
+"""Token introspection, RFC 7662 §2."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from piksend.oauth import tokens
+from piksend.oauth.errors import InvalidRequestError
+from piksend.oauth.stores import GrantStore, UserDirectory
+from piksend.oauth.types import Client, TokenKind
+
+INACTIVE: dict[str, object] = {"active": False}
+
+
+async def introspect(
+    params: Mapping[str, str],
+    client: Client,
+    *,
+    grants: GrantStore,
+    users: UserDirectory,
+    issuer: str,
+    now: datetime,
+) -> dict[str, object]:
+    """RFC 7662 §2.2; a client may introspect only its own tokens (§4: others read inactive)."""
+    token = params.get("token")
+    if not token:
+        raise InvalidRequestError("token is required")
+    record = await grants.find_token(tokens.digest(token))
+    if record is None or record.client_id != client.client_id or not record.is_active(now):
+        return dict(INACTIVE)
+    username = await users.get_username(record.user_id)
+    return {
+        "active": True,
+        "scope": " ".join(record.scope),
+        "client_id": record.client_id,
+        "username": username,
+        "sub": record.user_id,
+        "token_type": "Bearer" if record.kind == TokenKind.ACCESS else "refresh_token",
+        "exp": int(record.expires_at.timestamp()),
+        "iat": int(record.issued_at.timestamp()),
+        "iss": issuer,
+    }

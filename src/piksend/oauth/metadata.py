@@ -1,0 +1,30 @@
+"""Authorization server metadata, RFC 8414 §2 — listing only what is really supported."""
+
+from __future__ import annotations
+
+from piksend.oauth.pkce import SUPPORTED_METHODS
+from piksend.oauth.scopes import SCOPES
+from piksend.oauth.token_endpoint import GRANT_HANDLERS
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def server_metadata(issuer: str) -> dict[str, object]:
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/api/oauth/authorize",
+        "token_endpoint": f"{issuer}/api/oauth/token",
+        "revocation_endpoint": f"{issuer}/api/oauth/revoke",
+        "introspection_endpoint": f"{issuer}/api/oauth/introspect",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": list(GRANT_HANDLERS),
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "code_challenge_methods_supported": list(SUPPORTED_METHODS),
+        # RFC 9207 §3
+        "authorization_response_iss_parameter_supported": True,
+        "service_documentation": f"{issuer}/docs/oauth",
+    }

@@ -1,0 +1,113 @@
+"""Frozen values passed between the web layer, the protocol core and the stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class TokenKind(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    owner_id: str
+    name: str
+    secret_digest: str
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    description: str = ""
+    logo_url: str | None = None
+    website_url: str | None = None
+    previous_secret_digest: str | None = None
+    previous_secret_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated RFC 6749 §4.1.1 request (with RFC 7636 §4.3 PKCE parameters)."""
+
+    client: Client
+    redirect_uri: str
+    scope: tuple[str, ...]
+    state: str | None
+    code_challenge: str
+    code_challenge_method: str = "S256"
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """A request waiting for the user's decision, kept on the server under an opaque id."""
+
+    id: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    state: str | None
+    code_challenge: str
+    code_challenge_method: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    digest: str
+    consent_id: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    code_challenge: str
+    code_challenge_method: str
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    digest: str
+    kind: TokenKind
+    consent_id: str
+    client_id: str
+    user_id: str
+    scope: tuple[str, ...]
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    rotated_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.rotated_at is None and self.expires_at > now
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    issuer: str
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    code_ttl: int = 120
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """RFC 6749 §5.1."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scope: tuple[str, ...]
+    token_type: str = "Bearer"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "scope": " ".join(self.scope),
+        }

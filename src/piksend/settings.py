@@ -1,0 +1,85 @@
+"""Settings, read once from the environment and the command line, then passed explicitly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SECRET_KEY_FILE = "secret.key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_url: str
+    secret_key: str
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    code_ttl: int = 120
+    pending_authorization_ttl: int = 600
+    session_ttl: int = 14 * 24 * 3600
+    max_body_bytes: int = 64 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024
+    db_pool_size: int = 10
+    webhooks_allow_private_targets: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def issuer(self) -> str:
+        """RFC 8414 §2: the issuer is an https URL with no query or fragment (http on loopback)."""
+        return self.public_url.rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def _default_sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'piksend.db').resolve()}"
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """The signing secret: from the environment, else generated once into the data dir."""
+    env = os.environ.get("PIKSEND_SECRET_KEY")
+    if env:
+        return env
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def settings_from_env(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    public_url: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("PIKSEND_DATA_DIR", "./piksend-data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = env.get("PIKSEND_DATABASE_URL") or _default_sqlite_url(data_dir)
+    shown_host = f"[{host}]" if ":" in host else host
+    if shown_host in ("0.0.0.0", "[::]"):
+        shown_host = "127.0.0.1"
+    url = public_url or env.get("PIKSEND_PUBLIC_URL") or f"http://{shown_host}:{port}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=url.rstrip("/"),
+        secret_key=load_secret_key(data_dir),
+        webhooks_allow_private_targets=env.get("PIKSEND_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
+    )

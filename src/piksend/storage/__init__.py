@@ -1,0 +1,1 @@
+"""Persistence: the engine, the tables, SQL implementations of the oauth stores, migrations."""

@@ -1,0 +1,91 @@
+"""The database: URL handling, engine creation and the per-request unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from piksend.oauth.errors import OAuthError
+
+
+def _driver_url(url: str, *, asynchronous: bool) -> str:
+    """Users write plain ``sqlite:///…`` / ``postgresql://…``; the driver is ours to pick."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        driver = "aiosqlite" if asynchronous else "pysqlite"
+    elif backend == "postgresql":
+        driver = "psycopg"
+    else:
+        raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+    return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    return _driver_url(url, asynchronous=True)
+
+
+def sync_url(url: str) -> str:
+    return _driver_url(url, asynchronous=False)
+
+
+def configure_sqlite(engine) -> None:
+    """WAL for concurrent readers, foreign keys on, and a busy wait instead of instant errors."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        target = async_url(url)
+        kwargs: dict = {"pool_pre_ping": False}
+        if target.startswith("postgresql"):
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=60)
+        self.engine: AsyncEngine = create_async_engine(target, **kwargs)
+        if self.is_sqlite:
+            configure_sqlite(self.engine.sync_engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.url).get_backend_name() == "sqlite"
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed on success and on an expected OAuth error (a replayed
+        code must persist the revocation it triggers), rolled back on anything else."""
+        session = self.sessions()
+        try:
+            yield session
+        except OAuthError:
+            await session.commit()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+        finally:
+            await session.close()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

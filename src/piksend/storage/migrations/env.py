@@ -1,0 +1,40 @@
+"""Alembic environment: runs with a synchronous driver on the URL the caller configured."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from piksend.storage.engine import configure_sqlite, sync_url
+from piksend.storage.tables import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = sync_url(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(url, poolclass=pool.NullPool)
+    if url.startswith("sqlite"):
+        configure_sqlite(engine)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,71 @@
+"""One parser for the token, revocation and introspection endpoints.
+
+RFC 6749 §3.2 and §4.1.3 define ``application/x-www-form-urlencoded`` bodies; the PikSend
+docs also send JSON. Both become one canonical ``dict[str, str]``. RFC 6749 §3.1: a parameter
+must not appear more than once, and one sent without a value counts as omitted.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from piksend.oauth.errors import InvalidRequestError
+
+MAX_VALUE_LENGTH = 4096
+SECRET_PARAMS = frozenset({"client_secret", "code_verifier", "refresh_token", "token", "code"})
+
+
+def _add(params: dict[str, str], name: str, value: str) -> None:
+    if name in params:
+        raise InvalidRequestError(f"Parameter {name} was given more than once")
+    if len(name) > 100:
+        raise InvalidRequestError("Parameter name is too long")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise InvalidRequestError(f"Parameter {name} is too long")
+    params[name] = value
+
+
+async def read_params(request: Request) -> dict[str, str]:
+    params: dict[str, str] = {}
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        try:
+            data = json.loads(body.decode("utf-8")) if body else {}
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidRequestError("The request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidRequestError("The JSON body must be an object")
+        for name, value in data.items():
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise InvalidRequestError(f"Parameter {name} must be a string")
+            _add(params, name, value)
+    elif media_type == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(
+                body.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=False,
+                errors="strict",
+                max_num_fields=100,
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidRequestError("The request body is not valid form data") from None
+        for name, value in pairs:
+            _add(params, name, value)
+    elif body:
+        raise InvalidRequestError(
+            "Content-Type must be application/x-www-form-urlencoded or application/json"
+        )
+    for name, value in parse_qsl(request.url.query, keep_blank_values=True):
+        if name in SECRET_PARAMS:
+            # RFC 6749 §2.3.1 and §3.2: credentials and secrets never travel in the URI.
+            raise InvalidRequestError(f"Parameter {name} must be sent in the request body")
+        _add(params, name, value)
+    # RFC 6749 §3.1: parameters sent without a value are treated as omitted.
+    return {name: value for name, value in params.items() if value != ""}

@@ -1,0 +1,71 @@
+"""Rendering: HTML pages through Jinja2, JSON errors for APIs, with the right headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from piksend.oauth.errors import BearerTokenError, InvalidClientError, OAuthError
+from piksend.web import csrf
+from piksend.web.context import ctx
+from piksend.web.security import NO_STORE
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    no_store: bool = False,
+    headers: dict[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    c = ctx(request)
+    secure = c.settings.secure_cookies
+    values.setdefault("user", getattr(request.state, "user", None))
+    values["csrf_token"] = csrf.ensure_token(request, c.settings.secret_key, secure)
+    values["public_url"] = c.settings.public_url
+    response = c.templates.TemplateResponse(
+        request, template, values, status_code=status, headers=headers
+    )
+    if no_store:
+        response.headers.update(NO_STORE)
+    csrf.persist(request, response, secure)
+    return response
+
+
+def error_page(request: Request, message: str, *, status: int, title: str = "Something went wrong"):
+    return page(request, "error.html", status=status, no_store=True, title=title, message=message)
+
+
+def see_other(url: str, headers: dict[str, str] | None = None) -> RedirectResponse:
+    """303 after a POST (RFC 9700 §4.12: never 307, which would re-post the form)."""
+    return RedirectResponse(url, status_code=303, headers=headers)
+
+
+def oauth_error_json(error: OAuthError) -> JSONResponse:
+    """RFC 6749 §5.2: JSON error, no-store; 401 + WWW-Authenticate when Basic auth failed."""
+    headers = dict(NO_STORE)
+    if isinstance(error, InvalidClientError) and error.used_basic:
+        headers["www-authenticate"] = 'Basic realm="piksend", charset="UTF-8"'
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+
+
+def bearer_error_json(error: BearerTokenError) -> JSONResponse:
+    body = {
+        "error": str(error.code) if error.code else "unauthorized",
+        "error_description": error.description,
+    }
+    return JSONResponse(
+        body,
+        status_code=error.status,
+        headers={"www-authenticate": error.challenge("piksend"), **NO_STORE},
+    )
+
+
+def json_error(code: str, description: str, status: int, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "error_description": description, **extra}, status_code=status
+    )

@@ -1,0 +1,65 @@
+"""The PikSend API under /api/v1, guarded by bearer tokens and scopes (RFC 6750)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from piksend.accounts.service import get_user
+from piksend.oauth.bearer import authenticate_bearer, require_scope
+from piksend.oauth.errors import BearerTokenError
+from piksend.oauth.types import TokenRecord
+from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.web.context import ctx
+
+router = APIRouter(prefix="/api/v1")
+
+
+async def api_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with ctx(request).db.unit_of_work() as session:
+        yield session
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    session: AsyncSession
+    token: TokenRecord
+
+    @property
+    def user_id(self) -> str:
+        return self.token.user_id
+
+
+def bearer(scope: str):
+    """A dependency: the request's access token, checked, holding ``scope``."""
+
+    async def dependency(
+        request: Request, session: AsyncSession = Depends(api_session, scope="function")
+    ) -> ApiCall:
+        record = await authenticate_bearer(
+            request.headers.get("authorization"),
+            grants=SqlOAuthStore(session),
+            now=ctx(request).now(),
+        )
+        require_scope(record, scope)
+        return ApiCall(session=session, token=record)
+
+    dependency.__name__ = f"bearer_{scope.replace(':', '_')}"
+    return dependency
+
+
+@router.get("/me", summary="The signed-in user's profile", tags=["profile"])
+async def me(call: ApiCall = Depends(bearer("profile:read"), scope="function")) -> dict:
+    user = await get_user(call.session, call.user_id)
+    if user is None:
+        raise BearerTokenError.invalid("The access token is invalid")
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "avatar_url": user.avatar_url,
+    }

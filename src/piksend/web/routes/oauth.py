@@ -1,0 +1,197 @@
+"""The OAuth endpoints at the paths of the PikSend docs, and RFC 8414 metadata."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+
+from piksend.oauth import authorization, scopes
+from piksend.oauth.client_auth import authenticate_client
+from piksend.oauth.errors import InvalidScopeError, OAuthError, UnsafeAuthorizationRequestError
+from piksend.oauth.introspection import introspect
+from piksend.oauth.metadata import server_metadata
+from piksend.oauth.revocation import revoke
+from piksend.oauth.token_endpoint import handle_token_request
+from piksend.oauth.types import Client, PendingAuthorization
+from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.web import csrf
+from piksend.web.auth import load_user
+from piksend.web.context import ctx
+from piksend.web.params import read_params
+from piksend.web.render import error_page, oauth_error_json, page, see_other
+from piksend.web.security import NO_STORE
+
+router = APIRouter()
+
+AUTHORIZE_HEADERS = {"referrer-policy": "no-referrer", **NO_STORE}
+EXPIRED = "This authorization request has expired or was already answered. Return to the app and start again."
+
+
+def _consent_view(client: Client, pending: PendingAuthorization) -> dict:
+    logo = client.logo_url if client.logo_url and client.logo_url.startswith("https://") else None
+    return {
+        "client": client,
+        "logo_url": logo,
+        "redirect_host": urlsplit(pending.redirect_uri).netloc,
+        "pending": pending,
+        "requested": [(name, scopes.SCOPES[name]) for name in pending.scope],
+    }
+
+
+@router.get("/api/oauth/authorize")
+async def authorize(request: Request):
+    c = ctx(request)
+    params = parse_qs(request.url.query, keep_blank_values=True, max_num_fields=50)
+    async with c.db.unit_of_work() as s:
+        store = SqlOAuthStore(s)
+        try:
+            auth_request = await authorization.validate_request(params, store)
+        except UnsafeAuthorizationRequestError as exc:
+            return error_page(
+                request, exc.description, status=400, title="Invalid authorization request"
+            )
+        except authorization.RedirectableAuthorizationError as exc:
+            return RedirectResponse(
+                authorization.error_redirect(exc, c.policy.issuer),
+                status_code=302,
+                headers=AUTHORIZE_HEADERS,
+            )
+        user = await load_user(request, s)
+        if user is None:
+            target = "/api/oauth/authorize?" + request.url.query
+            return RedirectResponse(
+                "/login?" + urlencode({"next": target}), status_code=302, headers=AUTHORIZE_HEADERS
+            )
+        pending = authorization.new_pending(
+            auth_request, user_id=user.id, now=c.now(), ttl=c.settings.pending_authorization_ttl
+        )
+        await store.save_pending(pending)
+    return page(
+        request,
+        "oauth/consent.html",
+        headers=AUTHORIZE_HEADERS,
+        **_consent_view(auth_request.client, pending),
+        error=None,
+    )
+
+
+@router.post("/api/oauth/consent")
+async def consent(request: Request):
+    """The user's decision. Only the pending request's id travels through the browser, so
+    the form can narrow the scopes but never change the client or the redirect URI."""
+    c = ctx(request)
+    form = await request.form(max_files=0, max_fields=50)
+    pending_id = str(form.get("pending_id", ""))[:100]
+    decision = form.get("decision")
+    granted = tuple(str(v) for v in form.getlist("scope"))
+    try:
+        csrf.verify(
+            request, form.get("csrf_token"), c.settings.secret_key, c.settings.secure_cookies
+        )
+    except csrf.CsrfError as exc:
+        return error_page(request, exc.description, status=403, title="Form expired")
+    async with c.db.unit_of_work() as s:
+        store = SqlOAuthStore(s)
+        user = await load_user(request, s)
+        if user is None:
+            return error_page(
+                request,
+                "Sign in again, then return to the app and start again.",
+                status=401,
+                title="Not signed in",
+            )
+        pending = await store.get_pending(pending_id, user.id)
+        if pending is None or pending.expires_at <= c.now():
+            return error_page(request, EXPIRED, status=400, title="Request expired")
+        client = await store.get_client(pending.client_id)
+        if client is None:
+            return error_page(request, EXPIRED, status=400, title="Request expired")
+        if decision == "approve":
+            chosen = tuple(sc for sc in pending.scope if sc in granted)
+            if not chosen:
+                return page(
+                    request,
+                    "oauth/consent.html",
+                    status=400,
+                    headers=AUTHORIZE_HEADERS,
+                    **_consent_view(client, pending),
+                    error="Choose at least one permission to approve, or choose Deny.",
+                )
+        elif decision != "deny":
+            return error_page(request, "Choose Approve or Deny.", status=400)
+        taken = await store.take_pending(pending_id, user.id, c.now())
+        if taken is None:
+            return error_page(request, EXPIRED, status=400, title="Request expired")
+        if decision == "deny":
+            target = authorization.deny(taken, c.policy.issuer)
+        else:
+            try:
+                target = await authorization.approve(
+                    taken, chosen, grants=store, policy=c.policy, now=c.now()
+                )
+            except InvalidScopeError as exc:
+                return error_page(request, exc.description, status=400)
+    return see_other(target, headers=AUTHORIZE_HEADERS)
+
+
+@router.post("/api/oauth/token")
+async def token(request: Request):
+    c = ctx(request)
+    try:
+        params = await read_params(request)
+        async with c.db.unit_of_work() as s:
+            store = SqlOAuthStore(s)
+            result = await handle_token_request(
+                params,
+                request.headers.get("authorization"),
+                clients=store,
+                grants=store,
+                policy=c.policy,
+                now=c.now(),
+            )
+    except OAuthError as exc:
+        return oauth_error_json(exc)
+    return JSONResponse(result.to_dict(), headers=NO_STORE)
+
+
+@router.post("/api/oauth/revoke")
+async def revoke_endpoint(request: Request):
+    c = ctx(request)
+    try:
+        params = await read_params(request)
+        async with c.db.unit_of_work() as s:
+            store = SqlOAuthStore(s)
+            client = await authenticate_client(
+                params, request.headers.get("authorization"), store, c.now()
+            )
+            await revoke(params, client, grants=store, now=c.now())
+    except OAuthError as exc:
+        return oauth_error_json(exc)
+    # RFC 7009 §2.2: 200 whether or not the token was known.
+    return JSONResponse({}, headers=NO_STORE)
+
+
+@router.post("/api/oauth/introspect")
+async def introspect_endpoint(request: Request):
+    c = ctx(request)
+    try:
+        params = await read_params(request)
+        async with c.db.unit_of_work() as s:
+            store = SqlOAuthStore(s)
+            client = await authenticate_client(
+                params, request.headers.get("authorization"), store, c.now()
+            )
+            body = await introspect(
+                params, client, grants=store, users=store, issuer=c.policy.issuer, now=c.now()
+            )
+    except OAuthError as exc:
+        return oauth_error_json(exc)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def metadata(request: Request):
+    return JSONResponse(server_metadata(ctx(request).policy.issuer))

@@ -1,0 +1,113 @@
+"""Response headers and request-size limits applied to every request (pure ASGI middleware)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from piksend.errors import PayloadTooLarge
+
+HTML_HEADERS = {
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+}
+COMMON_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                is_html = any(
+                    k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
+                )
+                extra = dict(COMMON_HEADERS)
+                if is_html:
+                    extra.update(HTML_HEADERS)
+                for name, value in extra.items():
+                    if name.encode() not in present:
+                        headers.append((name.encode(), value.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over the limit with 413 before they are read whole (Content-Length),
+    and stop reading a chunked body as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, *, default_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.upload_limit = upload_limit
+
+    def limit_for(self, path: str) -> int:
+        if path.startswith("/api/v1/galleries/") and path.endswith("/images"):
+            return self.upload_limit
+        return self.default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > limit
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await _reject(send, limit)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _reject(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "error": "payload_too_large",
+            "error_description": f"The request body is larger than {limit} bytes",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

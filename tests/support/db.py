@@ -1,0 +1,76 @@
+"""Test databases: a migrated SQLite file per test, or the CI PostgreSQL emptied per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from piksend.storage.engine import sync_url
+from piksend.storage.schema import upgrade
+from piksend.storage.tables import Base
+
+PG_ENV = "PIKSEND_TEST_POSTGRES_URL"
+PG_SKIP_REASON = f"{PG_ENV} is not set: PostgreSQL variant skipped (CI sets it)"
+
+_sqlite_template: Path | None = None
+_pg_migrated: set[str] = set()
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def fresh_sqlite(directory: Path, template_dir: Path) -> str:
+    """A migrated SQLite database: migrations run once per session, then the file is copied."""
+    global _sqlite_template
+    if _sqlite_template is None or not _sqlite_template.exists():
+        _sqlite_template = template_dir / "template.db"
+        upgrade(f"sqlite:///{_sqlite_template}")
+    target = directory / "piksend.db"
+    shutil.copyfile(_sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+def reset_postgres(url: str) -> str:
+    """Migrate once per session, then empty every table (fast) before each test."""
+    if url not in _pg_migrated:
+        upgrade(url)
+        _pg_migrated.add(url)
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    engine.dispose()
+    return url
+
+
+def create_pg_database(url: str) -> str:
+    """A brand-new empty database next to ``url`` (for live servers and migration tests)."""
+    base = make_url(url)
+    name = f"piksend_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        sync_url(base.set(database="postgres").render_as_string(hide_password=False)),
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    base = make_url(url)
+    admin = create_engine(
+        sync_url(base.set(database="postgres").render_as_string(hide_password=False)),
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,97 @@
+"""A real ``piksend serve`` subprocess on a free loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    database_url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def env(self) -> dict[str, str]:
+        return server_env(self.data_dir, self.database_url)
+
+    def cli(self, *args: str) -> dict:
+        """Run a ``piksend`` command against this server's data and parse its JSON output."""
+        out = subprocess.run(
+            [sys.executable, "-m", "piksend", *args],
+            env=self.env(), capture_output=True, text=True, check=True, timeout=60,
+        )
+        return json.loads(out.stdout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIKSEND_")}
+    env.update(
+        PIKSEND_DATA_DIR=str(data_dir),
+        PIKSEND_DATABASE_URL=database_url,
+        PYTHONPATH=os.pathsep.join(p for p in (env.get("PYTHONPATH"), _src()) if p),
+        **extra,
+    )
+    return env
+
+
+def _src() -> str:
+    import piksend
+
+    return str(Path(piksend.__file__).resolve().parent.parent)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"piksend serve exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/.well-known/oauth-authorization-server", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"piksend serve did not answer within {timeout}s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def live_server(data_dir: Path, database_url: str, *, port: int | None = None, args=(), **env):
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"serve-{port}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "piksend", "serve", "--port", str(port), *args],
+            env=server_env(data_dir, database_url, **env),
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(url, process, log_path)
+        yield LiveServer(url, data_dir, database_url, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
