@@ -1,0 +1,1 @@
+"""The protected resources: galleries, images, stats, webhooks."""

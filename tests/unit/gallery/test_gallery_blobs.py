@@ -1,0 +1,158 @@
+"""Tests for piksend.gallery.blobs.LocalBlobStore."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from piksend.gallery import blobs
+from piksend.gallery.blobs import BlobNotFound, BlobStore, LocalBlobStore
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+def _all_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_is_a_blob_store(store: LocalBlobStore) -> None:
+    assert isinstance(store, BlobStore)
+
+
+def test_round_trip(store: LocalBlobStore) -> None:
+    data = b"\x89PNG pretend photo bytes"
+
+    key = store.put(data)
+
+    assert key == hashlib.sha256(data).hexdigest()
+    assert store.exists(key)
+    assert store.get(key) == data
+    path = store.open_path(key)
+    assert path == store.root / key[:2] / key[2:4] / key
+    assert path.read_bytes() == data
+
+
+def test_empty_blob(store: LocalBlobStore) -> None:
+    key = store.put(b"")
+    assert store.get(key) == b""
+
+
+def test_put_is_idempotent_and_does_not_rewrite(store: LocalBlobStore) -> None:
+    key = store.put(b"same bytes")
+    path = store.open_path(key)
+    assert path is not None
+    inode = path.stat().st_ino
+
+    assert store.put(b"same bytes") == key
+
+    assert path.stat().st_ino == inode
+    assert _all_files(store.root) == [path]
+
+
+def test_distinct_content_gets_distinct_keys(store: LocalBlobStore) -> None:
+    assert store.put(b"one") != store.put(b"two")
+    assert len(_all_files(store.root)) == 2
+
+
+def test_put_leaves_no_temporary_files(store: LocalBlobStore) -> None:
+    keys = {store.put(f"photo {i}".encode()) for i in range(5)}
+
+    files = _all_files(store.root)
+    assert {f.name for f in files} == keys
+    for f in files:
+        assert _HEX64.fullmatch(f.name)
+        assert f.relative_to(store.root).parts == (f.name[:2], f.name[2:4], f.name)
+
+
+def test_put_syncs_before_replacing(store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: str, dst: Path) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(blobs.os, "fsync", fsync)
+    monkeypatch.setattr(blobs.os, "replace", replace)
+
+    store.put(b"durable")
+
+    assert events[:2] == ["fsync", "replace"]
+
+
+def test_failed_write_leaves_nothing_behind(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_replace(src: str, dst: Path) -> None:
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(blobs.os, "replace", broken_replace)
+    key = hashlib.sha256(b"doomed").hexdigest()
+
+    with pytest.raises(OSError, match="disk on fire"):
+        store.put(b"doomed")
+
+    assert not store.exists(key)
+    assert _all_files(store.root) == []
+
+
+def test_missing_blob(store: LocalBlobStore) -> None:
+    key = "0" * 64
+
+    assert not store.exists(key)
+    assert store.open_path(key) is None
+    with pytest.raises(BlobNotFound):
+        store.get(key)
+
+
+def test_delete(store: LocalBlobStore) -> None:
+    key = store.put(b"to be removed")
+
+    store.delete(key)
+
+    assert not store.exists(key)
+    store.delete(key)  # deleting again is fine
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../../etc/passwd",
+        "ab/../../" + "a" * 55,
+        "/" + "a" * 63,
+        "A" * 64,
+        "a" * 63,
+        "a" * 65,
+        "a" * 64 + "\n",
+        "g" * 64,
+        "",
+    ],
+    ids=[
+        "dotdot",
+        "dotdot-in-key",
+        "absolute",
+        "uppercase",
+        "short",
+        "long",
+        "newline",
+        "non-hex",
+        "empty",
+    ],
+)
+def test_invalid_keys_are_rejected(store: LocalBlobStore, key: str) -> None:
+    for operation in (store.get, store.exists, store.open_path, store.delete):
+        with pytest.raises(ValueError, match="64 lowercase hexadecimal"):
+            operation(key)
