@@ -46,13 +46,14 @@ async def exchange_code(
         raise InvalidGrantError("redirect_uri does not match the authorization request")
     pkce.verify(params.get("code_verifier"), record.code_challenge)
 
-    # The consent row is locked first (as revocation does), then the code is claimed: one
-    # conditional UPDATE each, so of any number of concurrent requests exactly one wins.
-    if not await grants.guard_consent(record.consent_id, now):
-        raise InvalidGrantError("The authorization has been revoked")
+    # One conditional UPDATE claims the code: of any number of concurrent requests exactly
+    # one wins. The consent is checked (and its row locked) before any token row is written,
+    # the same order revocation takes, so a concurrent revocation cannot miss the new tokens.
     if not await grants.claim_code(digest, now):
         await grants.revoke_consent(record.consent_id, now)
         raise InvalidGrantError(CODE_REUSED)
+    if not await grants.guard_consent(record.consent_id, now):
+        raise InvalidGrantError("The authorization has been revoked")
     return await issue_tokens(
         consent_id=record.consent_id,
         client_id=client.client_id,

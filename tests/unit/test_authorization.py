@@ -1,0 +1,167 @@
+"""Authorization requests, RFC 6749 §4.1.1 and §4.1.2.1: which errors redirect and which never do."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from piksend.oauth import authorization
+from piksend.oauth.errors import UnsafeAuthorizationRequestError
+from piksend.oauth.pkce import s256
+from piksend.oauth.types import PendingAuthorization
+from tests.unit.conftest import NOW
+
+CHALLENGE = s256("v" * 43)
+
+
+def params(**overrides):
+    base = {
+        "client_id": "client-1",
+        "redirect_uri": "https://app.example.com/cb",
+        "response_type": "code",
+        "scope": "profile:read galleries:read",
+        "state": "xyz",
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
+    }
+    base.update(overrides)
+    return {k: [v] if isinstance(v, str) else v for k, v in base.items() if v is not None}
+
+
+async def test_valid_request_is_accepted(store):
+    request = await authorization.validate_request(params(), store)
+    assert request.scope == ("profile:read", "galleries:read")
+    assert request.state == "xyz"
+    assert request.code_challenge == CHALLENGE
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"client_id": None}, "client_id is required"),
+        ({"client_id": "nobody"}, "Unknown client_id"),
+        ({"client_id": ["client-1", "client-1"]}, "client_id must not be given more than once"),
+        ({"redirect_uri": None}, "redirect_uri does not match any registered URIs"),
+        (
+            {"redirect_uri": "https://app.example.com/cb/"},
+            "redirect_uri does not match any registered URIs",
+        ),
+        (
+            {"redirect_uri": "https://evil.example.com/cb"},
+            "redirect_uri does not match any registered URIs",
+        ),
+        (
+            {"redirect_uri": ["https://app.example.com/cb"] * 2},
+            "redirect_uri must not be given more than once",
+        ),
+        ({"client_id": "client-2"}, "redirect_uri does not match any registered URIs"),
+    ],
+)
+async def test_unsafe_errors_are_never_redirected(store, overrides, message):
+    with pytest.raises(UnsafeAuthorizationRequestError) as exc:
+        await authorization.validate_request(params(**overrides), store)
+    assert exc.value.description == message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "message"),
+    [
+        ({"response_type": None}, "invalid_request", "response_type is required and must be code"),
+        ({"response_type": "token"}, "unsupported_response_type", "response_type must be code"),
+        ({"scope": None}, "invalid_scope", "scope is required"),
+        ({"scope": "admin"}, "invalid_scope", "Unknown scope: admin"),
+        (
+            {"scope": "stats:read"},
+            "invalid_scope",
+            "Scope not registered for this application: stats:read",
+        ),
+        ({"code_challenge": None}, "invalid_request", "code_challenge is required (PKCE)"),
+        (
+            {"code_challenge_method": None},
+            "invalid_request",
+            "code_challenge_method is required and must be S256",
+        ),
+        (
+            {"code_challenge_method": "plain"},
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ),
+        ({"state": ["a", "b"]}, "invalid_request", "state must not be given more than once"),
+        ({"state": "s" * 1025}, "invalid_request", "state must be at most 1024 characters"),
+        (
+            {"scope": ["profile:read", "galleries:read"]},
+            "invalid_request",
+            "scope must not be given more than once",
+        ),
+    ],
+)
+async def test_other_errors_redirect_to_the_verified_uri(store, overrides, code, message):
+    with pytest.raises(authorization.RedirectableAuthorizationError) as exc:
+        await authorization.validate_request(params(**overrides), store)
+    assert str(exc.value.error.code) == code
+    assert exc.value.error.description == message
+    assert exc.value.redirect_uri == "https://app.example.com/cb"
+
+
+async def test_error_redirect_carries_state_and_iss(store):
+    with pytest.raises(authorization.RedirectableAuthorizationError) as exc:
+        await authorization.validate_request(params(response_type="token"), store)
+    url = authorization.error_redirect(exc.value, "https://auth.example.com")
+    assert parse_qs(urlsplit(url).query) == {
+        "error": ["unsupported_response_type"],
+        "error_description": ["response_type must be code"],
+        "state": ["xyz"],
+        "iss": ["https://auth.example.com"],
+    }
+
+
+async def test_loopback_redirect_uri_may_use_any_port(store):
+    request = await authorization.validate_request(
+        params(redirect_uri="http://127.0.0.1:49152/cb"), store
+    )
+    assert request.redirect_uri == "http://127.0.0.1:49152/cb"
+
+
+def test_redirect_keeps_the_registered_query_component():
+    url = authorization.redirect_with("https://a.example/cb?x=1", {"code": "c", "state": None})
+    assert url == "https://a.example/cb?x=1&code=c"
+
+
+def pending(**overrides) -> PendingAuthorization:
+    from datetime import timedelta
+
+    values = dict(
+        id="p1",
+        client_id="client-1",
+        user_id="usr_alice",
+        redirect_uri="https://app.example.com/cb",
+        scope=("profile:read", "galleries:read"),
+        state="xyz",
+        code_challenge=CHALLENGE,
+        code_challenge_method="S256",
+        expires_at=NOW + timedelta(minutes=10),
+    )
+    values.update(overrides)
+    return PendingAuthorization(**values)
+
+
+async def test_approve_issues_a_code_for_the_narrowed_scope(store, policy):
+    url = await authorization.approve(
+        pending(), ("galleries:read",), grants=store, policy=policy, now=NOW
+    )
+    query = parse_qs(urlsplit(url).query)
+    assert set(query) == {"code", "state", "iss"}
+    (code,) = store.codes.values()
+    assert code.scope == ("galleries:read",)
+    assert code.expires_at == NOW + __import__("datetime").timedelta(seconds=policy.code_ttl)
+    assert query["code"][0].startswith("pks_ac_")
+
+
+async def test_approve_cannot_widen_the_request(store, policy):
+    from piksend.oauth.errors import InvalidScopeError
+
+    with pytest.raises(InvalidScopeError):
+        await authorization.approve(
+            pending(), ("galleries:write",), grants=store, policy=policy, now=NOW
+        )

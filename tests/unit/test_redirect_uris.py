@@ -1,0 +1,73 @@
+"""Redirect URI rules: RFC 6749 §3.1.2, RFC 9700 §4.1.3 (exact match), RFC 8252 §7.3 (loopback)."""
+
+from __future__ import annotations
+
+import pytest
+
+from piksend.oauth.redirect_uris import matches, registration_problem
+
+HTTPS_ONLY = "Redirect URI must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com/callback",
+        "https://app.example.com/callback?source=piksend",
+        "http://localhost:3000/callback",
+        "http://127.0.0.1:5000/callback",
+        "http://[::1]:8080/cb",
+        "https://app.example.com:8443/cb",
+    ],
+)
+def test_acceptable_redirect_uris(uri):
+    assert registration_problem(uri) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("/callback", "Redirect URI must be an absolute URL"),
+        ("app.example.com/callback", "Redirect URI must be an absolute URL"),
+        ("https://app.example.com/cb#frag", "Redirect URI must not contain a fragment"),
+        ("https://*.example.com/cb", "Redirect URI must not contain wildcards"),
+        ("http://app.example.com/cb", HTTPS_ONLY),
+        ("http://localhost.evil.com/cb", HTTPS_ONLY),
+        ("ftp://example.com/cb", HTTPS_ONLY),
+        ("javascript:alert(1)", "Redirect URI must be an absolute URL"),
+        ("https://user:pw@example.com/cb", "Redirect URI must not contain credentials"),
+        ("https://example.com/a b", "Redirect URI must not contain spaces or control characters"),
+        ("", "Redirect URI must not be empty or have surrounding spaces"),
+        ("https://example.com/" + "a" * 2000, "Redirect URI must be at most 2000 characters"),
+        ("https://example.com:99999/cb", "Redirect URI is not a valid URL"),
+    ],
+)
+def test_unacceptable_redirect_uris(uri, problem):
+    assert registration_problem(uri) == problem
+
+
+@pytest.mark.parametrize(
+    ("registered", "requested", "expected"),
+    [
+        ("https://app.example.com/callback", "https://app.example.com/callback", True),
+        ("https://app.example.com/callback", "https://app.example.com/callback/", False),
+        ("https://app.example.com/callback", "http://app.example.com/callback", False),
+        ("https://app.example.com/callback", "https://app.example.com/Callback", False),
+        ("https://app.example.com/callback", "https://app.example.com:443/callback", False),
+        ("https://app.example.com/callback", "https://app.example.com/callback?x=1", False),
+        ("https://app.example.com/callback", "https://APP.example.com/callback", False),
+        ("http://localhost:3000/callback", "http://localhost:3001/callback", False),
+        # RFC 8252 §7.3: loopback IP literals match on any port
+        ("http://127.0.0.1:5000/callback", "http://127.0.0.1:61234/callback", True),
+        ("http://127.0.0.1/callback", "http://127.0.0.1:61234/callback", True),
+        ("http://[::1]:8080/cb", "http://[::1]:9090/cb", True),
+        ("http://127.0.0.1:5000/callback", "http://127.0.0.1:61234/other", False),
+        ("http://127.0.0.1:5000/callback", "https://127.0.0.1:61234/callback", False),
+        ("http://127.0.0.1:5000/callback", "http://127.0.0.1:6/callback#x", False),
+        ("http://127.0.0.1:5000/callback", "http://127.0.0.2:5000/callback", False),
+        ("http://127.0.0.1:5000/callback", "http://x@127.0.0.1:5000/callback", False),
+        ("http://127.0.0.1:5000/cb", "http://127.0.0.1:notaport/cb", False),
+    ],
+)
+def test_request_time_matching(registered, requested, expected):
+    assert matches(registered, requested) is expected
