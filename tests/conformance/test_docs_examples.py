@@ -183,3 +183,19 @@ def test_tokens_survive_a_server_restart(live_app, tmp_path):
             timeout=10,
         )
         assert me.status_code == 200
+
+
+def test_server_log_holds_no_token_code_or_secret(live_app):
+    # runs after the flows above in this module: the access log drops query strings
+    docs_flow(live_app, "http://localhost:5000/callback")
+    log = live_app.server.log()
+    assert "GET /api/oauth/authorize" in log
+    for marker in (
+        "pks_at_",
+        "pks_rt_",
+        "pks_ac_",
+        "pks_cs_",
+        "code_challenge=",
+        live_app.client_secret,
+    ):
+        assert marker not in log

@@ -1,0 +1,93 @@
+"""Sign-up, sign-in and sessions: cookie flags, CSRF, throttling, clear errors."""
+
+from __future__ import annotations
+
+from tests.support.driver import csrf_of
+
+
+async def test_session_cookie_is_httponly_and_samesite_lax(http):
+    page = await http.get("/signup")
+    response = await http.post(
+        "/signup",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": "Bob",
+            "email": "bob@example.com",
+            "password": "bob-password",
+        },
+    )
+    assert response.status_code == 303
+    cookie = next(
+        v for k, v in response.headers.multi_items() if k == "set-cookie" and "piksend_session" in v
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # the public URL is http://127.0.0.1 in tests
+
+
+async def test_signup_without_csrf_token_is_refused(http):
+    response = await http.post(
+        "/signup", data={"name": "Bob", "email": "bob@example.com", "password": "bob-password"}
+    )
+    assert response.status_code == 403
+
+
+async def test_signup_shows_inline_errors(http):
+    page = await http.get("/signup")
+    response = await http.post(
+        "/signup",
+        data={"csrf_token": csrf_of(page.text), "name": "", "email": "nope", "password": "short"},
+    )
+    assert response.status_code == 400
+    assert "Enter a valid email address" in response.text
+    assert "Password must be at least 8 characters" in response.text
+    assert "Enter your name" in response.text
+
+
+async def test_duplicate_email_is_refused(driver, alice, http):
+    await driver.sign_out()
+    page = await http.get("/signup")
+    response = await http.post(
+        "/signup",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": "A2",
+            "email": "ALICE@example.com",
+            "password": "another-password",
+        },
+    )
+    assert response.status_code == 400
+    assert "An account with this email already exists" in response.text
+
+
+async def test_wrong_password_is_a_generic_message(driver, alice):
+    await driver.sign_out()
+    response = await driver.sign_in("alice@example.com", "wrong password")
+    assert response.status_code == 400
+    assert "Invalid email or password" in response.text
+
+
+async def test_sign_in_is_throttled_after_ten_failures(driver, alice):
+    await driver.sign_out()
+    for _ in range(10):
+        assert (await driver.sign_in("alice@example.com", "wrong password")).status_code == 400
+    blocked = await driver.sign_in("alice@example.com", "correct horse")
+    assert blocked.status_code == 429
+    assert "Too many failed sign-in attempts" in blocked.text
+
+
+async def test_logout_ends_the_server_side_session(driver, alice, http):
+    old = http.cookies.get("piksend_session")
+    assert "Signed in as" in (await http.get("/")).text
+    await driver.sign_out()
+    # replaying the old cookie does not sign anyone in
+    http.cookies.set("piksend_session", old)
+    response = await http.get("/")
+    assert "Signed in as" not in response.text
+
+
+async def test_home_page_links_to_sign_up_sign_in_and_docs(http):
+    response = await http.get("/")
+    assert response.status_code == 200
+    for link in ('href="/signup"', 'href="/login"', 'href="/docs/oauth"'):
+        assert link in response.text

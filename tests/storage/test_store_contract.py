@@ -1,0 +1,178 @@
+"""One contract for the oauth stores, run against the in-memory fake, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from piksend.oauth.types import AuthorizationCode, PendingAuthorization, TokenKind, TokenRecord
+from piksend.storage import tables as t
+from piksend.storage.engine import Database
+from piksend.storage.oauth_store import SqlOAuthStore
+from tests.support import db as testdb
+from tests.support.memory_store import MemoryOAuthStore
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+async def store(request, tmp_path, tmp_path_factory):
+    if request.param == "memory":
+        yield MemoryOAuthStore()
+        return
+    if request.param == "postgresql":
+        if testdb.pg_url() is None:
+            pytest.skip(testdb.PG_SKIP_REASON)
+        url = testdb.reset_postgres(testdb.pg_url())
+    else:
+        url = testdb.fresh_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    db = Database(url)
+    async with db.unit_of_work() as session:
+        session.add(
+            t.User(
+                id="usr_a",
+                email="a@example.com",
+                name="A",
+                password_hash="x",
+                avatar_url=None,
+                created_at=NOW,
+            )
+        )
+        await session.flush()
+        session.add(
+            t.Client(
+                id="cli_1",
+                owner_id="usr_a",
+                name="App",
+                description="",
+                logo_url=None,
+                website_url=None,
+                redirect_uris=["https://a/cb"],
+                scopes="profile:read",
+                secret_digest="d" * 64,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    async with db.unit_of_work() as session:
+        yield SqlOAuthStore(session)
+    await db.dispose()
+
+
+async def consent(store) -> str:
+    return await store.create_consent(
+        user_id="usr_a", client_id="cli_1", scope=("profile:read",), now=NOW
+    )
+
+
+def token(consent_id, digest, kind=TokenKind.ACCESS, ttl=3600) -> TokenRecord:
+    return TokenRecord(
+        digest=digest,
+        kind=kind,
+        consent_id=consent_id,
+        client_id="cli_1",
+        user_id="usr_a",
+        scope=("profile:read",),
+        issued_at=NOW,
+        expires_at=NOW + timedelta(seconds=ttl),
+    )
+
+
+def code(consent_id, digest="c" * 64, ttl=60) -> AuthorizationCode:
+    return AuthorizationCode(
+        digest=digest,
+        consent_id=consent_id,
+        client_id="cli_1",
+        user_id="usr_a",
+        redirect_uri="https://a/cb",
+        scope=("profile:read",),
+        code_challenge="x" * 43,
+        code_challenge_method="S256",
+        expires_at=NOW + timedelta(seconds=ttl),
+    )
+
+
+async def test_a_code_can_be_claimed_once(store):
+    cid = await consent(store)
+    await store.save_code(code(cid))
+    assert await store.claim_code("c" * 64, NOW) is True
+    assert await store.claim_code("c" * 64, NOW) is False
+    assert (await store.find_code("c" * 64)).used_at == NOW
+
+
+async def test_an_expired_code_cannot_be_claimed(store):
+    cid = await consent(store)
+    await store.save_code(code(cid, ttl=60))
+    assert await store.claim_code("c" * 64, NOW + timedelta(seconds=60)) is False
+
+
+async def test_a_refresh_token_can_be_claimed_once_and_an_access_token_never(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "r" * 64, TokenKind.REFRESH), token(cid, "a" * 64))
+    assert await store.claim_refresh_token("a" * 64, NOW) is False
+    assert await store.claim_refresh_token("r" * 64, NOW) is True
+    assert await store.claim_refresh_token("r" * 64, NOW) is False
+    assert (await store.find_token("r" * 64)).rotated_at == NOW
+
+
+async def test_revoking_a_consent_revokes_every_token_of_it_and_blocks_the_guard(store):
+    cid = await consent(store)
+    other = await consent(store)
+    await store.save_tokens(
+        token(cid, "1" * 64), token(cid, "2" * 64, TokenKind.REFRESH), token(other, "3" * 64)
+    )
+    assert await store.guard_consent(cid, NOW) is True
+    await store.revoke_consent(cid, NOW)
+    assert (await store.find_token("1" * 64)).revoked_at == NOW
+    assert (await store.find_token("2" * 64)).revoked_at == NOW
+    assert (await store.find_token("3" * 64)).revoked_at is None
+    assert await store.guard_consent(cid, NOW) is False
+    assert await store.claim_refresh_token("2" * 64, NOW) is False
+
+
+async def test_revoke_token_touches_only_that_token(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "1" * 64), token(cid, "2" * 64))
+    await store.revoke_token("1" * 64, NOW)
+    assert (await store.find_token("1" * 64)).revoked_at == NOW
+    assert (await store.find_token("2" * 64)).revoked_at is None
+
+
+async def test_token_round_trip_keeps_aware_utc_times(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "1" * 64))
+    found = await store.find_token("1" * 64)
+    assert found.issued_at == NOW
+    assert found.expires_at == NOW + timedelta(hours=1)
+    assert found.expires_at.tzinfo is not None
+    assert found.scope == ("profile:read",)
+    assert found.kind is TokenKind.ACCESS
+    assert await store.find_token("9" * 64) is None
+
+
+def pending(expires_at) -> PendingAuthorization:
+    return PendingAuthorization(
+        id="p1",
+        client_id="cli_1",
+        user_id="usr_a",
+        redirect_uri="https://a/cb",
+        scope=("profile:read",),
+        state="s",
+        code_challenge="x" * 43,
+        code_challenge_method="S256",
+        expires_at=expires_at,
+    )
+
+
+async def test_a_pending_request_is_taken_once_and_only_by_its_user(store):
+    await store.save_pending(pending(NOW + timedelta(minutes=5)))
+    assert await store.take_pending("p1", "usr_other", NOW) is None
+    taken = await store.take_pending("p1", "usr_a", NOW)
+    assert taken.state == "s"
+    assert await store.take_pending("p1", "usr_a", NOW) is None
+
+
+async def test_an_expired_pending_request_is_not_taken(store):
+    await store.save_pending(pending(NOW))
+    assert await store.take_pending("p1", "usr_a", NOW) is None
