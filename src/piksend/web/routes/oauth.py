@@ -44,7 +44,15 @@ def _consent_view(client: Client, pending: PendingAuthorization) -> dict:
 @router.get("/api/oauth/authorize")
 async def authorize(request: Request):
     c = ctx(request)
-    params = parse_qs(request.url.query, keep_blank_values=True, max_num_fields=50)
+    try:
+        params = parse_qs(request.url.query, keep_blank_values=True, max_num_fields=50)
+    except ValueError:
+        return error_page(
+            request,
+            "The authorization request has too many parameters.",
+            status=400,
+            title="Invalid authorization request",
+        )
     async with c.db.unit_of_work() as s:
         store = SqlOAuthStore(s)
         try:
