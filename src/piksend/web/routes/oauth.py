@@ -165,8 +165,8 @@ async def token(request: Request):
     return JSONResponse(result.to_dict(), headers=NO_STORE)
 
 
-@router.post("/api/oauth/revoke")
-async def revoke_endpoint(request: Request):
+async def _client_call(request: Request, action) -> JSONResponse:
+    """Parse the body, authenticate the client (RFC 7009 §2.1, RFC 7662 §2.1), then act."""
     c = ctx(request)
     try:
         params = await read_params(request)
@@ -175,29 +175,29 @@ async def revoke_endpoint(request: Request):
             client = await authenticate_client(
                 params, request.headers.get("authorization"), store, c.now()
             )
-            await revoke(params, client, grants=store, now=c.now())
+            body = await action(params, client, store, c)
     except OAuthError as exc:
         return oauth_error_json(exc)
-    # RFC 7009 §2.2: 200 whether or not the token was known.
-    return JSONResponse({}, headers=NO_STORE)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.post("/api/oauth/revoke")
+async def revoke_endpoint(request: Request):
+    async def action(params, client, store, c):
+        await revoke(params, client, grants=store, now=c.now())
+        return {}  # RFC 7009 §2.2: 200 whether or not the token was known
+
+    return await _client_call(request, action)
 
 
 @router.post("/api/oauth/introspect")
 async def introspect_endpoint(request: Request):
-    c = ctx(request)
-    try:
-        params = await read_params(request)
-        async with c.db.unit_of_work() as s:
-            store = SqlOAuthStore(s)
-            client = await authenticate_client(
-                params, request.headers.get("authorization"), store, c.now()
-            )
-            body = await introspect(
-                params, client, grants=store, users=store, issuer=c.policy.issuer, now=c.now()
-            )
-    except OAuthError as exc:
-        return oauth_error_json(exc)
-    return JSONResponse(body, headers=NO_STORE)
+    async def action(params, client, store, c):
+        return await introspect(
+            params, client, grants=store, users=store, issuer=c.policy.issuer, now=c.now()
+        )
+
+    return await _client_call(request, action)
 
 
 @router.get("/.well-known/oauth-authorization-server")
