@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +26,6 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     db_pool_size: int = 10
     webhooks_allow_private_targets: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def issuer(self) -> str:
