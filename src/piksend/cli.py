@@ -25,6 +25,17 @@ def app_from_env():
     return create_app(settings_from_env())
 
 
+# The production server stack, shared with bench/ceiling.py so the ceiling runs on the same one:
+# uvloop's event loop and the httptools parser (both C), no Server header, no proxy trust.
+SERVER_OPTIONS = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "proxy_headers": False,
+    "server_header": False,
+    "timeout_graceful_shutdown": 10,
+}
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -58,9 +69,8 @@ def cmd_serve(args) -> int:
         port=args.port,
         workers=args.workers,
         log_config=logging_config(args.log_level.upper()),
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
+        access_log=not args.no_access_log,
+        **SERVER_OPTIONS,
     )
     return 0
 
@@ -157,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="do not log one line per request"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
