@@ -179,7 +179,7 @@ async def introspect_endpoint(request: Request):
     c = ctx(request)
     try:
         params = await read_params(request)
-        async with c.db.unit_of_work() as s:
+        async with c.db.reader() as s:
             store = SqlOAuthStore(s)
             client = await authenticate_client(
                 params, request.headers.get("authorization"), store, c.now()
