@@ -36,6 +36,16 @@ SERVER_OPTIONS = {
 }
 
 
+def _prepare_multiprocess_metrics(path) -> None:
+    """prometheus-client's multiprocess mode: each worker writes its own files here and
+    /metrics sums them. Emptied at start so counts from an earlier run are not added."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -51,6 +61,9 @@ def cmd_serve(args) -> int:
         os.environ["PIKSEND_PUBLIC_URL"] = f"http://{shown}:{args.port}"
     settings = settings_from_env(host=args.host, port=args.port)
     os.environ["PIKSEND_DATA_DIR"] = str(settings.data_dir)
+    os.environ["PIKSEND_WORKERS"] = str(args.workers)  # sizes each worker's connection pool
+    if args.workers > 1:
+        _prepare_multiprocess_metrics(settings.data_dir / "metrics")
     try:
         ensure_ready(settings.database_url)
     except SchemaError as exc:

@@ -63,7 +63,9 @@ class Database:
             # of opening (and, on return, closing) extra ones, each a new PostgreSQL backend.
             kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=30)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=60)
+            # SQLite has one writer; more connections (each an aiosqlite thread) buy nothing.
+            size = min(pool_size, 10)
+            kwargs.update(pool_size=size, max_overflow=size, pool_timeout=60)
         self.engine: AsyncEngine = create_async_engine(target, **kwargs)
         if self.is_sqlite:
             configure_sqlite(self.engine.sync_engine)

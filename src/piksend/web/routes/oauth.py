@@ -20,6 +20,7 @@ from piksend.storage.oauth_store import SqlOAuthStore
 from piksend.web import csrf
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
+from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
 from piksend.web.security import NO_STORE
@@ -153,7 +154,9 @@ async def token(request: Request):
                 now=c.now(),
             )
     except OAuthError as exc:
+        metrics_of(request).token_request_failed(exc)
         return oauth_error_json(exc)
+    metrics_of(request).token_request_done(params.get("grant_type"))
     return JSONResponse(result.to_dict(), headers=NO_STORE)
 
 
@@ -170,6 +173,7 @@ async def revoke_endpoint(request: Request):
             await revoke(params, client, grants=store, now=c.now())
     except OAuthError as exc:
         return oauth_error_json(exc)
+    metrics_of(request).tokens_revoked.inc()
     # RFC 7009 §2.2: 200 whether or not the token was known.
     return JSONResponse({}, headers=NO_STORE)
 
