@@ -32,8 +32,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LUA = HERE / "wrk" / "piksend.lua"
 PG_BIN = Path(os.environ.get("PIKSEND_BENCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
-# node-oidc-provider with a persistent Redis store on this kind of machine (req/s); target 1.5x.
+# node-oidc-provider with a persistent Redis store on this kind of machine (req/s), where a bare
+# Starlette endpoint reached 5,500-6,000. The target is 1.5x those figures, so as a share of
+# the ceiling measured in the same run: 1.5 * reference / 5,750 (and GET /me at least 0.5).
 REFERENCE = {"introspect": 1900, "refresh": 830, "me": 2200, "code": 790}
+REFERENCE_CEILING = 5750
+TARGET_RATIO = {
+    mode: max(1.5 * rps / REFERENCE_CEILING, 0.5 if mode == "me" else 0.0)
+    for mode, rps in REFERENCE.items()
+}
 PATHS = ["ceiling", "introspect", "refresh", "me", "code"]
 LABELS = {
     "ceiling": "bare Starlette (ceiling)",
@@ -174,7 +181,8 @@ def private_postgres(work: Path, pin: list[str]):
 
 def python_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIKSEND_")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), str(HERE)) if p)
+    inherited = os.environ.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), str(HERE), inherited) if p)
     env.update(extra)
     return env
 
@@ -295,7 +303,7 @@ def servers(url: str, work: Path, args, pin):
     )
     try:
         base, cbase = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{cport}"
-        wait_http(base + "/.well-known/oauth-authorization-server", serve)
+        wait_http(base + "/healthz", serve)
         wait_http(cbase + "/", ceiling)
         yield base, cbase
     finally:
@@ -406,21 +414,20 @@ def print_table(backend: str, results: dict, args) -> None:
     )
     print(
         f"| {'path':<28} | {'req/s':>7} | {'p50 ms':>6} | {'p99 ms':>6} | {'errors':>6} | "
-        f"{'x ceiling':>9} | {'half: req/s':>11} | {'half p99 ms':>11} | {'vs node x1.5':>12} |"
+        f"{'x ceiling':>9} | {'half: req/s':>11} | {'half p99 ms':>11} | {'target x':>8} |"
     )
     print(
         f"|{'-' * 30}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 8}|{'-' * 11}|{'-' * 13}|"
-        f"{'-' * 13}|{'-' * 14}|"
+        f"{'-' * 13}|{'-' * 10}|"
     )
     for mode in PATHS:
         peak, half = results[mode]["peak"], results[mode]["half"]
-        ref = REFERENCE.get(mode)
-        versus = f"{peak['rps'] / (1.5 * ref):.2f}" if ref else "-"
+        target = f"{TARGET_RATIO[mode]:.2f}" if mode in TARGET_RATIO else "-"
         print(
             f"| {LABELS[mode]:<28} | {peak['rps']:>7.0f} | {ms(peak['p50_us']):>6} | "
             f"{ms(peak['p99_us']):>6} | {peak['errors_total'] + half['errors_total']:>6} | "
             f"{peak['rps'] / ceiling:>9.2f} | {half['rps']:>11.0f} | "
-            f"{ms(half['p99_us']):>11} | {versus:>12} |"
+            f"{ms(half['p99_us']):>11} | {target:>8} |"
         )
 
 
