@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -21,7 +23,9 @@ from piksend.oauth.errors import BearerTokenError, OAuthError
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.engine import Database
+from piksend.storage.maintenance import TrimPolicy, trim_forever
 from piksend.storage.tables import utcnow
+from piksend.web import ops
 from piksend.web.context import AppContext
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
 from piksend.web.routes import api, oauth, pages
@@ -46,9 +50,19 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         code_ttl=settings.code_ttl,
     )
 
+    metrics = ops.build_metrics()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        trimmer = None
+        if settings.trim_interval > 0:
+            policy = TrimPolicy(interval=settings.trim_interval)
+            trimmer = asyncio.create_task(trim_forever(db, clock=clock, policy=policy))
         yield
+        if trimmer is not None:
+            trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trimmer
         await db.dispose()
 
     app = FastAPI(
@@ -68,8 +82,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         upload_limit=settings.max_upload_bytes + 64 * 1024,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.state.metrics = metrics
+    app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (pages.router, oauth.router, api.router):
+    for router in (ops.router, pages.router, oauth.router, api.router):
         app.include_router(router)
     _install_error_handlers(app)
     return app

@@ -25,6 +25,27 @@ def app_from_env():
     return create_app(settings_from_env())
 
 
+# The production server stack, shared with bench/ceiling.py so the ceiling runs on the same one:
+# uvloop's event loop and the httptools parser (both C), no Server header, no proxy trust.
+SERVER_OPTIONS = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "proxy_headers": False,
+    "server_header": False,
+    "timeout_graceful_shutdown": 10,
+}
+
+
+def _prepare_multiprocess_metrics(path) -> None:
+    """prometheus-client's multiprocess mode: each worker writes its own files here and
+    /metrics sums them. Emptied at start so counts from an earlier run are not added."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -40,6 +61,9 @@ def cmd_serve(args) -> int:
         os.environ["PIKSEND_PUBLIC_URL"] = f"http://{shown}:{args.port}"
     settings = settings_from_env(host=args.host, port=args.port)
     os.environ["PIKSEND_DATA_DIR"] = str(settings.data_dir)
+    os.environ["PIKSEND_WORKERS"] = str(args.workers)  # sizes each worker's connection pool
+    if args.workers > 1:
+        _prepare_multiprocess_metrics(settings.data_dir / "metrics")
     try:
         ensure_ready(settings.database_url)
     except SchemaError as exc:
@@ -58,9 +82,8 @@ def cmd_serve(args) -> int:
         port=args.port,
         workers=args.workers,
         log_config=logging_config(args.log_level.upper()),
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
+        access_log=not args.no_access_log,
+        **SERVER_OPTIONS,
     )
     return 0
 
@@ -157,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="do not log one line per request"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(

@@ -25,6 +25,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
     db_pool_size: int = 10
+    trim_interval: float = 300.0  # seconds between rounds of trimming expired rows; 0 = off
     webhooks_allow_private_targets: bool = False
 
     @property
@@ -81,4 +82,17 @@ def settings_from_env(
         public_url=url.rstrip("/"),
         secret_key=load_secret_key(data_dir),
         webhooks_allow_private_targets=env.get("PIKSEND_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
+        db_pool_size=db_pool_size(env),
+        trim_interval=float(env.get("PIKSEND_TRIM_INTERVAL", "300")),
     )
+
+
+def db_pool_size(env) -> int:
+    """Connections per worker process: PIKSEND_DB_POOL_SIZE, else the total budget
+    PIKSEND_DB_MAX_CONNECTIONS (default 40, well under PostgreSQL's default 100) shared
+    among the PIKSEND_WORKERS processes that ``serve --workers`` starts."""
+    if env.get("PIKSEND_DB_POOL_SIZE"):
+        return max(1, int(env["PIKSEND_DB_POOL_SIZE"]))
+    budget = int(env.get("PIKSEND_DB_MAX_CONNECTIONS", "40"))
+    workers = max(1, int(env.get("PIKSEND_WORKERS", "1")))
+    return max(2, budget // workers)

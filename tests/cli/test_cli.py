@@ -140,9 +140,10 @@ def test_secret_key_is_generated_once_into_the_data_dir(tmp_path):
 
 
 def test_postgres_url_is_accepted_in_plain_form():
-    from piksend.storage.engine import async_url
+    from piksend.storage.engine import async_url, sync_url
 
-    assert async_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
+    assert async_url("postgresql://u:p@h:5432/db") == "postgresql+asyncpg://u:p@h:5432/db"
+    assert sync_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
     assert async_url("sqlite:////tmp/x.db") == "sqlite+aiosqlite:////tmp/x.db"
     with pytest.raises(ValueError):
         async_url("mysql://h/db")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from piksend.oauth import types as o
 from piksend.storage import tables as t
@@ -19,7 +19,7 @@ def _scope(raw: str) -> tuple[str, ...]:
     return tuple(raw.split()) if raw else ()
 
 
-def client_from_row(row: t.Client) -> o.Client:
+def client_from_row(row) -> o.Client:
     return o.Client(
         client_id=row.id,
         owner_id=row.owner_id,
@@ -39,6 +39,13 @@ _CODE = t.AuthorizationCode.__table__
 _TOKEN = t.Token.__table__
 _CONSENT = t.Consent.__table__
 _PENDING = t.PendingAuthorization.__table__
+_CLIENT = t.Client.__table__
+
+# The hot statements are built once: per request only their parameters change (bench/RESULTS.md).
+_GET_CLIENT = select(_CLIENT).where(_CLIENT.c.id == bindparam("client_id"))
+_FIND_TOKEN = select(_TOKEN).where(_TOKEN.c.digest == bindparam("digest"))
+_FIND_CODE = select(_CODE).where(_CODE.c.digest == bindparam("digest"))
+_GET_USERNAME = select(t.User.__table__.c.email).where(t.User.__table__.c.id == bindparam("uid"))
 
 
 class SqlOAuthStore:
@@ -46,15 +53,23 @@ class SqlOAuthStore:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._conn: AsyncConnection | None = None
+
+    async def _execute(self, statement, params=None):
+        """Core statements on the session's own connection and transaction, skipping the ORM
+        layer (this store maps rows to the core's dataclasses itself)."""
+        if self._conn is None:
+            self._conn = await self.session.connection()
+        return await self._conn.execute(statement, params)
 
     # ClientStore
     async def get_client(self, client_id: str) -> o.Client | None:
-        row = await self.session.get(t.Client, client_id)
+        row = (await self._execute(_GET_CLIENT, {"client_id": client_id})).first()
         return client_from_row(row) if row is not None else None
 
     # PendingStore
     async def save_pending(self, pending: o.PendingAuthorization) -> None:
-        await self.session.execute(
+        await self._execute(
             insert(_PENDING).values(
                 id=pending.id,
                 client_id=pending.client_id,
@@ -70,7 +85,7 @@ class SqlOAuthStore:
 
     async def get_pending(self, pending_id: str, user_id: str) -> o.PendingAuthorization | None:
         row = (
-            await self.session.execute(
+            await self._execute(
                 select(_PENDING).where(_PENDING.c.id == pending_id, _PENDING.c.user_id == user_id)
             )
         ).first()
@@ -82,7 +97,7 @@ class SqlOAuthStore:
         pending = await self.get_pending(pending_id, user_id)
         if pending is None:
             return None
-        result = await self.session.execute(
+        result = await self._execute(
             delete(_PENDING).where(_PENDING.c.id == pending_id, _PENDING.c.user_id == user_id)
         )
         if result.rowcount != 1 or pending.expires_at <= now:
@@ -94,7 +109,7 @@ class SqlOAuthStore:
         self, *, user_id: str, client_id: str, scope: tuple[str, ...], now: datetime
     ) -> str:
         consent_id = t.new_id("cns")
-        await self.session.execute(
+        await self._execute(
             insert(_CONSENT).values(
                 id=consent_id,
                 user_id=user_id,
@@ -106,7 +121,7 @@ class SqlOAuthStore:
         return consent_id
 
     async def guard_consent(self, consent_id: str, now: datetime) -> bool:
-        result = await self.session.execute(
+        result = await self._execute(
             update(_CONSENT)
             .where(_CONSENT.c.id == consent_id, _CONSENT.c.revoked_at.is_(None))
             .values(last_used_at=now)
@@ -114,19 +129,19 @@ class SqlOAuthStore:
         return result.rowcount == 1
 
     async def revoke_consent(self, consent_id: str, now: datetime) -> None:
-        await self.session.execute(
+        await self._execute(
             update(_CONSENT)
             .where(_CONSENT.c.id == consent_id, _CONSENT.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        await self.session.execute(
+        await self._execute(
             update(_TOKEN)
             .where(_TOKEN.c.consent_id == consent_id, _TOKEN.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
 
     async def save_code(self, code: o.AuthorizationCode) -> None:
-        await self.session.execute(
+        await self._execute(
             insert(_CODE).values(
                 digest=code.digest,
                 consent_id=code.consent_id,
@@ -142,7 +157,7 @@ class SqlOAuthStore:
         )
 
     async def find_code(self, digest: str) -> o.AuthorizationCode | None:
-        row = (await self.session.execute(select(_CODE).where(_CODE.c.digest == digest))).first()
+        row = (await self._execute(_FIND_CODE, {"digest": digest})).first()
         if row is None:
             return None
         return o.AuthorizationCode(
@@ -159,7 +174,7 @@ class SqlOAuthStore:
         )
 
     async def claim_code(self, digest: str, now: datetime) -> bool:
-        result = await self.session.execute(
+        result = await self._execute(
             update(_CODE)
             .where(_CODE.c.digest == digest, _CODE.c.used_at.is_(None), _CODE.c.expires_at > now)
             .values(used_at=now)
@@ -167,7 +182,7 @@ class SqlOAuthStore:
         return result.rowcount == 1
 
     async def save_tokens(self, *records: o.TokenRecord) -> None:
-        await self.session.execute(
+        await self._execute(
             insert(_TOKEN),
             [
                 {
@@ -185,7 +200,7 @@ class SqlOAuthStore:
         )
 
     async def find_token(self, digest: str) -> o.TokenRecord | None:
-        row = (await self.session.execute(select(_TOKEN).where(_TOKEN.c.digest == digest))).first()
+        row = (await self._execute(_FIND_TOKEN, {"digest": digest})).first()
         if row is None:
             return None
         return o.TokenRecord(
@@ -202,7 +217,7 @@ class SqlOAuthStore:
         )
 
     async def claim_refresh_token(self, digest: str, now: datetime) -> bool:
-        result = await self.session.execute(
+        result = await self._execute(
             update(_TOKEN)
             .where(
                 _TOKEN.c.digest == digest,
@@ -216,7 +231,7 @@ class SqlOAuthStore:
         return result.rowcount == 1
 
     async def revoke_token(self, digest: str, now: datetime) -> None:
-        await self.session.execute(
+        await self._execute(
             update(_TOKEN)
             .where(_TOKEN.c.digest == digest, _TOKEN.c.revoked_at.is_(None))
             .values(revoked_at=now)
@@ -224,9 +239,7 @@ class SqlOAuthStore:
 
     # UserDirectory
     async def get_username(self, user_id: str) -> str | None:
-        return (
-            await self.session.execute(select(t.User.email).where(t.User.id == user_id))
-        ).scalar_one_or_none()
+        return (await self._execute(_GET_USERNAME, {"uid": user_id})).scalar_one_or_none()
 
 
 def _pending_from_row(row) -> o.PendingAuthorization:

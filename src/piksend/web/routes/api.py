@@ -24,6 +24,12 @@ async def api_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def api_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For GETs that only read: no transaction to open and commit."""
+    async with ctx(request).db.reader() as session:
+        yield session
+
+
 @dataclass(frozen=True)
 class ApiCall:
     session: AsyncSession
@@ -34,11 +40,12 @@ class ApiCall:
         return self.token.user_id
 
 
-def bearer(scope: str):
+def bearer(scope: str, *, read_only: bool = False):
     """A dependency: the request's access token, checked, holding ``scope``."""
+    session_dependency = api_read_session if read_only else api_session
 
     async def dependency(
-        request: Request, session: AsyncSession = Depends(api_session, scope="function")
+        request: Request, session: AsyncSession = Depends(session_dependency, scope="function")
     ) -> ApiCall:
         record = await authenticate_bearer(
             request.headers.get("authorization"),
@@ -53,7 +60,9 @@ def bearer(scope: str):
 
 
 @router.get("/me", summary="The signed-in user's profile", tags=["profile"])
-async def me(call: ApiCall = Depends(bearer("profile:read"), scope="function")) -> dict:
+async def me(
+    call: ApiCall = Depends(bearer("profile:read", read_only=True), scope="function"),
+) -> dict:
     user = await get_user(call.session, call.user_id)
     if user is None:
         raise BearerTokenError.invalid("The access token is invalid")

@@ -20,6 +20,7 @@ from piksend.storage.oauth_store import SqlOAuthStore
 from piksend.web import csrf
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
+from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
 from piksend.web.security import NO_STORE
@@ -161,16 +162,18 @@ async def token(request: Request):
                 now=c.now(),
             )
     except OAuthError as exc:
+        metrics_of(request).token_request_failed(exc)
         return oauth_error_json(exc)
+    metrics_of(request).token_request_done(params.get("grant_type"))
     return JSONResponse(result.to_dict(), headers=NO_STORE)
 
 
-async def _client_call(request: Request, action) -> JSONResponse:
+async def _client_call(request: Request, action, *, read_only: bool = False) -> JSONResponse:
     """Parse the body, authenticate the client (RFC 7009 §2.1, RFC 7662 §2.1), then act."""
     c = ctx(request)
     try:
         params = await read_params(request)
-        async with c.db.unit_of_work() as s:
+        async with c.db.reader() if read_only else c.db.unit_of_work() as s:
             store = SqlOAuthStore(s)
             client = await authenticate_client(
                 params, request.headers.get("authorization"), store, c.now()
@@ -185,6 +188,7 @@ async def _client_call(request: Request, action) -> JSONResponse:
 async def revoke_endpoint(request: Request):
     async def action(params, client, store, c):
         await revoke(params, client, grants=store, now=c.now())
+        metrics_of(request).tokens_revoked.inc()
         return {}  # RFC 7009 §2.2: 200 whether or not the token was known
 
     return await _client_call(request, action)
@@ -197,7 +201,7 @@ async def introspect_endpoint(request: Request):
             params, client, grants=store, users=store, issuer=c.policy.issuer, now=c.now()
         )
 
-    return await _client_call(request, action)
+    return await _client_call(request, action, read_only=True)
 
 
 @router.get("/.well-known/oauth-authorization-server")

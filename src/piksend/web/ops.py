@@ -1,0 +1,177 @@
+"""Operations: /healthz, /readyz, Prometheus /metrics, and the per-request metrics middleware.
+
+Metrics are labelled by route template (``/api/v1/galleries/{gallery_id}``), never the raw
+path, so a client cannot grow the label set. With ``serve --workers N`` the workers write to
+prometheus-client's multiprocess directory (``PROMETHEUS_MULTIPROC_DIR``, set by ``serve``
+under the data dir) and /metrics sums them; with one worker the registry is in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from piksend.oauth.errors import InvalidGrantError, OAuthError
+from piksend.oauth.grants.authorization_code import CODE_REUSED
+from piksend.oauth.grants.refresh_token import REFRESH_REUSED
+
+log = logging.getLogger("piksend.ops")
+router = APIRouter(include_in_schema=False)
+UNMATCHED = "<unmatched>"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    tokens_issued: Counter
+    tokens_refreshed: Counter
+    tokens_revoked: Counter
+    refresh_reuse: Counter
+    code_replay: Counter
+
+    @property
+    def multiprocess_dir(self) -> str | None:
+        return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+    def exposition(self) -> bytes:
+        if self.multiprocess_dir:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=self.multiprocess_dir)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+    def token_request_done(self, grant_type: str | None) -> None:
+        if grant_type == "authorization_code":
+            self.tokens_issued.inc()
+        elif grant_type == "refresh_token":
+            self.tokens_refreshed.inc()
+
+    def token_request_failed(self, error: OAuthError) -> None:
+        if isinstance(error, InvalidGrantError):
+            if error.description == REFRESH_REUSED:
+                self.refresh_reuse.inc()
+            elif error.description == CODE_REUSED:
+                self.code_replay.inc()
+
+
+def build_metrics() -> Metrics:
+    """One registry per app (create_app may run many times in one process, as in tests)."""
+    r = CollectorRegistry(auto_describe=True)
+    return Metrics(
+        registry=r,
+        requests=Counter(
+            "piksend_http_requests",
+            "HTTP requests by route template, method and status",
+            ["method", "route", "status"],
+            registry=r,
+        ),
+        latency=Histogram(
+            "piksend_http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        ),
+        tokens_issued=Counter(
+            "piksend_tokens_issued", "Token pairs issued for an authorization code", registry=r
+        ),
+        tokens_refreshed=Counter(
+            "piksend_tokens_refreshed", "Refresh tokens rotated into a new token pair", registry=r
+        ),
+        tokens_revoked=Counter(
+            "piksend_token_revocations", "Accepted RFC 7009 revocation requests", registry=r
+        ),
+        refresh_reuse=Counter(
+            "piksend_refresh_token_reuse_detections",
+            "Rotated refresh tokens presented again (their authorization was revoked)",
+            registry=r,
+        ),
+        code_replay=Counter(
+            "piksend_authorization_code_replays",
+            "Used authorization codes presented again (their tokens were revoked)",
+            registry=r,
+        ),
+    )
+
+
+def metrics_of(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+class MetricsMiddleware:
+    """Count and time every HTTP request under its route template (pure ASGI, no buffering)."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or UNMATCHED
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    """Liveness: the process is up and serving; checks nothing else."""
+    return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the database answers. 503 otherwise, so a load balancer stops routing here."""
+    db = request.app.state.ctx.db
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means not ready
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"cache-control": "no-store"},
+        )
+    return JSONResponse(
+        {"status": "ready", "database": "ok"}, headers={"cache-control": "no-store"}
+    )
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(metrics_of(request).exposition(), media_type=CONTENT_TYPE_LATEST)
