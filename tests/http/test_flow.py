@@ -73,7 +73,9 @@ async def test_refresh_rotates_and_narrows_scope(driver, registered):
 
 async def test_refresh_cannot_widen_scope(driver, registered):
     tokens = await driver.tokens(registered, scopes=["profile:read"])
-    response = await driver.refresh(registered, tokens["refresh_token"], scope="profile:read galleries:read")
+    response = await driver.refresh(
+        registered, tokens["refresh_token"], scope="profile:read galleries:read"
+    )
     assert response.status_code == 400
     assert response.json() == {
         "error": "invalid_scope",

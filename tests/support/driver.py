@@ -51,7 +51,12 @@ class OAuthDriver:
         page = await self.http.get("/signup")
         response = await self.http.post(
             "/signup",
-            data={"csrf_token": csrf_of(page.text), "name": name, "email": email, "password": password},
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": name,
+                "email": email,
+                "password": password,
+            },
         )
         assert response.status_code == 303, response.text
         async with self.ctx.db.unit_of_work() as s:
@@ -83,7 +88,9 @@ class OAuthDriver:
                 s,
                 owner_id=owner_id,
                 fields=AppFields(
-                    name=name, redirect_uris=tuple(redirect_uris), scopes=tuple(scopes.split()),
+                    name=name,
+                    redirect_uris=tuple(redirect_uris),
+                    scopes=tuple(scopes.split()),
                     **extra,
                 ),
                 now=self.ctx.now(),
@@ -112,7 +119,11 @@ class OAuthDriver:
         assert pending, f"not a consent page: {consent_page.status_code} {html[:300]}"
         requested = re.findall(r'name="scope" value="([^"]+)"', html)
         chosen = requested if scopes is None else scopes
-        data = [("csrf_token", csrf_of(html)), ("pending_id", pending.group(1)), ("decision", decision)]
+        data = [
+            ("csrf_token", csrf_of(html)),
+            ("pending_id", pending.group(1)),
+            ("decision", decision),
+        ]
         data += [("scope", s) for s in chosen]
         return await self.http.post(
             "/api/oauth/consent",
@@ -187,4 +198,6 @@ class OAuthDriver:
         )
 
     async def me(self, access_token: str) -> httpx.Response:
-        return await self.http.get("/api/v1/me", headers={"Authorization": f"Bearer {access_token}"})
+        return await self.http.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {access_token}"}
+        )

@@ -35,7 +35,11 @@ class LiveServer:
         """Run a ``piksend`` command against this server's data and parse its JSON output."""
         out = subprocess.run(
             [sys.executable, "-m", "piksend", *args],
-            env=self.env(), capture_output=True, text=True, check=True, timeout=60,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         )
         return json.loads(out.stdout)
 
@@ -64,7 +68,9 @@ def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"piksend serve exited with {process.returncode}:\n{log_path.read_text()}")
+            raise RuntimeError(
+                f"piksend serve exited with {process.returncode}:\n{log_path.read_text()}"
+            )
         try:
             with urllib.request.urlopen(f"{url}/.well-known/oauth-authorization-server", timeout=1):
                 return
@@ -83,7 +89,8 @@ def live_server(data_dir: Path, database_url: str, *, port: int | None = None, a
         process = subprocess.Popen(
             [sys.executable, "-m", "piksend", "serve", "--port", str(port), *args],
             env=server_env(data_dir, database_url, **env),
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         wait_until_up(url, process, log_path)
