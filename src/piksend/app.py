@@ -24,7 +24,8 @@ from piksend.storage.engine import Database
 from piksend.storage.tables import utcnow
 from piksend.web.context import AppContext
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
-from piksend.web.routes import api, oauth, pages
+from piksend.web.routes import api, apps_api, docs, oauth, pages
+from piksend.web.routes import settings as settings_pages
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("piksend")
@@ -69,8 +70,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (pages.router, oauth.router, api.router):
-        app.include_router(router)
+    app.include_router(pages.router)
+    app.include_router(oauth.router)
+    app.include_router(api.router)
+    app.include_router(settings_pages.router)
+    app.include_router(apps_api.router)
+    app.include_router(docs.router)
     _install_error_handlers(app)
     return app
 
