@@ -198,3 +198,9 @@ async def test_docs_examples_are_the_downloadable_files_with_this_servers_url(
 async def test_unknown_example_is_not_found(http):
     response = await http.get("/docs/oauth/examples/secrets.txt")
     assert response.status_code == 404
+
+
+async def test_docs_state_this_servers_token_and_code_lifetimes(http):
+    page = await http.get("/docs/oauth")
+    assert "an access token (valid 1 hour)" in page.text
+    assert "The code is valid for 2 minutes and only once." in page.text

@@ -32,6 +32,15 @@ def example(name: str, base_url: str) -> str:
     return _source(name).replace(PLACEHOLDER, base_url)
 
 
+def duration(seconds: int) -> str:
+    """Seconds in words, the way the guide states lifetimes ("1 hour", "2 minutes")."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 @router.get("/docs/oauth")
 async def oauth_guide(request: Request):
     c = ctx(request)
@@ -43,6 +52,8 @@ async def oauth_guide(request: Request):
         "docs/oauth.html",
         base_url=base,
         scopes=SCOPES,
+        access_ttl=duration(c.settings.access_token_ttl),
+        code_ttl=duration(c.settings.code_ttl),
         python_example=example("piksend_example.py", base),
         node_example=example("piksend_example.js", base),
     )
