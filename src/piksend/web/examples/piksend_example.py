@@ -155,5 +155,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    server = ThreadingHTTPServer((HOST, PORT), Handler)
     print(f"Listening on http://{HOST}:{PORT}/", flush=True)
-    ThreadingHTTPServer((HOST, PORT), Handler).serve_forever()
+    server.serve_forever()
