@@ -28,7 +28,8 @@ from piksend.storage.tables import utcnow
 from piksend.web import ops
 from piksend.web.context import AppContext
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
-from piksend.web.routes import api, oauth, pages
+from piksend.web.routes import api, apps_api, docs, oauth, pages
+from piksend.web.routes import settings as settings_pages
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("piksend")
@@ -85,7 +86,15 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.state.metrics = metrics
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (ops.router, pages.router, oauth.router, api.router):
+    for router in (
+        ops.router,
+        pages.router,
+        oauth.router,
+        api.router,
+        settings_pages.router,
+        apps_api.router,
+        docs.router,
+    ):
         app.include_router(router)
     _install_error_handlers(app)
     return app

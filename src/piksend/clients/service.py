@@ -40,6 +40,7 @@ class App:
     scopes: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    previous_secret_expires_at: datetime | None = None
 
 
 def _app(row: t.Client) -> App:
@@ -54,6 +55,9 @@ def _app(row: t.Client) -> App:
         scopes=tuple(row.scopes.split()),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        previous_secret_expires_at=row.previous_secret_expires_at
+        if row.previous_secret_digest
+        else None,
     )
 
 
@@ -67,6 +71,22 @@ def _https_url_problem(value: str, label: str) -> str | None:
     if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
         return f"{label} must be an https URL"
     return None
+
+
+DUPLICATE_REDIRECT_URI = "This redirect URI is already listed"
+
+
+def redirect_uri_problems(uris: tuple[str, ...]) -> dict[int, str]:
+    """The problem with each redirect URI, by its position (for a message beside each row)."""
+    problems: dict[int, str] = {}
+    seen: set[str] = set()
+    for index, uri in enumerate(uris):
+        if problem := redirect_uris.registration_problem(uri):
+            problems[index] = problem
+        elif uri in seen:
+            problems[index] = DUPLICATE_REDIRECT_URI
+        seen.add(uri)
+    return problems
 
 
 def validate_fields(fields: AppFields) -> dict[str, str]:
@@ -88,13 +108,15 @@ def validate_fields(fields: AppFields) -> dict[str, str]:
         problems["redirect_uris"] = "At least one redirect URI is required"
     elif len(uris) > MAX_REDIRECT_URIS:
         problems["redirect_uris"] = f"At most {MAX_REDIRECT_URIS} redirect URIs"
-    elif len(set(uris)) != len(uris):
-        problems["redirect_uris"] = "Each redirect URI may be registered only once"
     else:
-        for uri in uris:
-            if problem := redirect_uris.registration_problem(uri):
-                problems["redirect_uris"] = f"{problem}: {uri[:200]}"
-                break
+        rows = redirect_uri_problems(uris)
+        if rows:
+            first = min(rows)
+            if rows[first] == DUPLICATE_REDIRECT_URI:
+                problems["redirect_uris"] = "Each redirect URI may be registered only once"
+            else:
+                problems["redirect_uris"] = f"{rows[first]}: {uris[first][:200]}"
+            problems.update({f"redirect_uris.{i}": message for i, message in rows.items()})
     if not fields.scopes:
         problems["scopes"] = "Choose at least one scope"
     else:
@@ -292,4 +314,101 @@ async def count_active_tokens(session: AsyncSession, *, client_id: str, now: dat
         .where(
             t.Token.client_id == client_id, t.Token.revoked_at.is_(None), t.Token.expires_at > now
         )
+    )
+
+
+async def add_redirect_uri(
+    session: AsyncSession, *, owner_id: str, client_id: str, uri: str, now: datetime
+) -> App:
+    """Register one more redirect URI (the built-in test callback); a no-op when present."""
+    current = await get_app(session, owner_id=owner_id, client_id=client_id)
+    if uri in current.redirect_uris:
+        return current
+    fields = AppFields(
+        name=current.name,
+        redirect_uris=(*current.redirect_uris, uri),
+        scopes=current.scopes,
+        description=current.description,
+        logo_url=current.logo_url,
+        website_url=current.website_url,
+    )
+    return await update_app(session, owner_id=owner_id, client_id=client_id, fields=fields, now=now)
+
+
+# One-time forms. Creating an app and rotating its secret answer with a secret shown once,
+# in that response only (it is never stored in clear). Their forms carry a nonce issued with
+# the page; the POST claims it with one conditional UPDATE, so a reload or a re-post can
+# neither act twice nor show a secret again.
+
+FORM_NONCE_TTL = timedelta(hours=2)
+FORM_NONCE_KEPT = timedelta(days=2)
+CREATE_APP = "create_app"
+
+
+def rotate_purpose(client_id: str) -> str:
+    return f"rotate_secret:{client_id}"[:100]
+
+
+@dataclass(frozen=True)
+class NonceClaim:
+    claimed: bool
+    already_used: bool = False
+    client_id: str | None = None
+
+
+async def issue_form_nonce(
+    session: AsyncSession, *, user_id: str, purpose: str, now: datetime
+) -> str:
+    await session.execute(delete(t.FormNonce).where(t.FormNonce.expires_at < now - FORM_NONCE_KEPT))
+    nonce = tokens.generate(tokens.Prefix.FORM_NONCE, 24)
+    session.add(
+        t.FormNonce(
+            digest=tokens.digest(nonce),
+            user_id=user_id,
+            purpose=purpose,
+            created_at=now,
+            expires_at=now + FORM_NONCE_TTL,
+        )
+    )
+    await session.flush()
+    return nonce
+
+
+async def claim_form_nonce(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    purpose: str,
+    nonce: str,
+    now: datetime,
+    client_id: str | None = None,
+) -> NonceClaim:
+    """Use the nonce once; the row count picks the single winner among concurrent posts."""
+    if not nonce or len(nonce) > 200:
+        return NonceClaim(claimed=False)
+    digest = tokens.digest(nonce)
+    result = await session.execute(
+        update(t.FormNonce)
+        .where(
+            t.FormNonce.digest == digest,
+            t.FormNonce.user_id == user_id,
+            t.FormNonce.purpose == purpose,
+            t.FormNonce.used_at.is_(None),
+            t.FormNonce.expires_at > now,
+        )
+        .values(used_at=now, client_id=client_id)
+    )
+    if result.rowcount == 1:
+        return NonceClaim(claimed=True)
+    row = await session.get(t.FormNonce, digest)
+    if row is not None and row.user_id == user_id and row.used_at is not None:
+        return NonceClaim(claimed=False, already_used=True, client_id=row.client_id)
+    return NonceClaim(claimed=False)
+
+
+async def record_nonce_result(session: AsyncSession, *, nonce: str, client_id: str) -> None:
+    await session.execute(
+        update(t.FormNonce)
+        .where(t.FormNonce.digest == tokens.digest(nonce))
+        .values(client_id=client_id)
     )

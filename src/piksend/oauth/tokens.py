@@ -19,6 +19,7 @@ class Prefix(StrEnum):
     AUTHORIZATION_CODE = "pks_ac_"
     CLIENT_SECRET = "pks_cs_"
     CLIENT_ID = "pks_ci_"
+    FORM_NONCE = "pks_fn_"
 
 
 def generate(prefix: Prefix, nbytes: int = 32) -> str:

@@ -24,6 +24,7 @@ from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
 from piksend.web.security import NO_STORE
+from piksend.web.views import https_or_none
 
 router = APIRouter()
 
@@ -32,10 +33,10 @@ EXPIRED = "This authorization request has expired or was already answered. Retur
 
 
 def _consent_view(client: Client, pending: PendingAuthorization) -> dict:
-    logo = client.logo_url if client.logo_url and client.logo_url.startswith("https://") else None
     return {
         "client": client,
-        "logo_url": logo,
+        "logo_url": https_or_none(client.logo_url),
+        "website_url": https_or_none(client.website_url),
         "redirect_host": urlsplit(pending.redirect_uri).netloc,
         "pending": pending,
         "requested": [(name, scopes.SCOPES[name]) for name in pending.scope],

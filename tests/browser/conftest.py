@@ -1,0 +1,160 @@
+"""Browser fixtures: one Chromium per test session, a live `piksend serve` per module, a fresh
+browser context per test, and a screenshot in test-artifacts/ when a test fails.
+
+Without Chromium the browser tests skip with the reason; with PIKSEND_REQUIRE_BROWSER=1 (CI)
+a missing browser fails them instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.support.live import free_port, live_server
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    configured = os.environ.get("PIKSEND_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    for name in CANDIDATES:
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("PIKSEND_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}, and PIKSEND_REQUIRE_BROWSER=1 requires the browser tests to run")
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests run after every other test: Playwright's sync API keeps its event loop
+    marked as running in this thread until it stops at the end of the session, and an
+    asyncio test after it could not start its own loop. (A stable sort: order is kept.)"""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = find_chromium()
+    if path is None:
+        _unavailable(
+            "No Chromium found (/usr/bin/chromium, chromium, chromium-browser, google-chrome; "
+            "or set PIKSEND_CHROMIUM)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("live")
+    with live_server(data_dir, f"sqlite:///{data_dir / 'piksend.db'}") as server:
+        yield server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def _new_page(browser, request, live, **options):
+    context = browser.new_context(base_url=live.url, **options)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+        for index, open_page in enumerate(context.pages):
+            open_page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def page(browser, request, live):
+    """A page in a fresh context that may use the clipboard (copy buttons)."""
+    yield from _new_page(browser, request, live, permissions=["clipboard-read", "clipboard-write"])
+
+
+@pytest.fixture
+def page_without_js(browser, request, live):
+    yield from _new_page(browser, request, live, java_script_enabled=False)
+
+
+@pytest.fixture
+def phone(browser, request, live):
+    yield from _new_page(
+        browser, request, live, viewport={"width": 360, "height": 740}, is_mobile=True
+    )
+
+
+@contextmanager
+def example_client(command: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run a docs example client until it says it is listening; yields its base URL."""
+    port = free_port()
+    full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
+    process = subprocess.Popen(
+        command,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Listening on"), f"example did not start: {line}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def sign_up(page, email: str, name: str = "Dana Developer", password: str = "correct horse"):
+    page.goto("/signup")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/")
+
+
+PYTHON = sys.executable
