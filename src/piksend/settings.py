@@ -26,6 +26,12 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     db_pool_size: int = 10
     webhooks_allow_private_targets: bool = False
+    webhook_worker_enabled: bool = True
+    webhook_poll_interval: float = 2.0
+    webhook_backoff_base: float = 30.0
+    webhook_backoff_cap: float = 6 * 3600.0
+    webhook_max_attempts: int = 8
+    webhook_timeout: float = 10.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -82,4 +88,7 @@ def settings_from_env(
         public_url=url.rstrip("/"),
         secret_key=load_secret_key(data_dir),
         webhooks_allow_private_targets=env.get("PIKSEND_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
+        webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
+        webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
+        webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),
     )

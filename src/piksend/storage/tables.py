@@ -174,3 +174,7 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The gallery's tables live in their own module; importing it here registers them on Base.
+from piksend.storage import gallery_tables  # noqa: E402, F401
