@@ -17,6 +17,8 @@ from starlette.requests import Request
 
 from piksend import __version__
 from piksend.errors import DomainError
+from piksend.gallery.blobs import LocalBlobStore
+from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from piksend.oauth.errors import BearerTokenError, OAuthError
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
@@ -24,7 +26,8 @@ from piksend.storage.engine import Database
 from piksend.storage.tables import utcnow
 from piksend.web.context import AppContext
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
-from piksend.web.routes import api, oauth, pages
+from piksend.web.routes import api, gallery_api, gallery_pages, oauth, pages
+from piksend.web.routes.api_docs import install_openapi
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("piksend")
@@ -46,10 +49,29 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         code_ttl=settings.code_ttl,
     )
 
+    blobs = LocalBlobStore(settings.data_dir / "blobs")
+    worker = DeliveryWorker(
+        db,
+        policy=DeliveryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            backoff_base=settings.webhook_backoff_base,
+            backoff_cap=settings.webhook_backoff_cap,
+            timeout=settings.webhook_timeout,
+            allow_private=settings.webhooks_allow_private_targets,
+        ),
+        clock=clock,
+        poll_interval=settings.webhook_poll_interval,
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        yield
-        await db.dispose()
+        if settings.webhook_worker_enabled:
+            worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await db.dispose()
 
     app = FastAPI(
         title="PikSend API",
@@ -60,8 +82,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = AppContext(
-        settings=settings, db=db, templates=templates, policy=policy, clock=clock
+        settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
     )
+    app.state.webhook_worker = worker
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
@@ -69,8 +92,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (pages.router, oauth.router, api.router):
+    app.include_router(pages.router, include_in_schema=False)
+    for router in (oauth.router, api.router, gallery_api.router, gallery_pages.router):
         app.include_router(router)
+    install_openapi(app)
     _install_error_handlers(app)
     return app
 

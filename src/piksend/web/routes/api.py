@@ -15,6 +15,7 @@ from piksend.oauth.errors import BearerTokenError
 from piksend.oauth.types import TokenRecord
 from piksend.storage.oauth_store import SqlOAuthStore
 from piksend.web.context import ctx
+from piksend.web.routes.api_docs import guarded
 
 router = APIRouter(prefix="/api/v1")
 
@@ -52,7 +53,9 @@ def bearer(scope: str):
     return dependency
 
 
-@router.get("/me", summary="The signed-in user's profile", tags=["profile"])
+@router.get(
+    "/me", summary="The signed-in user's profile", tags=["profile"], **guarded("profile:read")
+)
 async def me(call: ApiCall = Depends(bearer("profile:read"), scope="function")) -> dict:
     user = await get_user(call.session, call.user_id)
     if user is None:
