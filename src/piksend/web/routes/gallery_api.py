@@ -471,6 +471,19 @@ class StatsOut(BaseModel):
     daily: list[DayStatsOut] = Field(description="Every day of the range, oldest first")
 
 
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _day(value: str | None, name: str) -> date | None:
+    """Only an ISO date: the lax parsing that would read ``0`` as 1970-01-01 is refused."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(f"{name} must be a date, YYYY-MM-DD", field=name) from None
+
+
 def _counts(c: stats.Counts) -> dict:
     return {
         "gallery_views": c.gallery_views,
@@ -489,11 +502,25 @@ async def get_stats(
     request: Request,
     call: ApiCall = Depends(bearer("stats:read"), scope="function"),
     start: Annotated[
-        date | None, Query(description="First day (UTC), default 29 days before end")
+        str | None,
+        Query(
+            pattern=DATE_PATTERN,
+            description="First day (UTC, YYYY-MM-DD); default 29 days before end",
+            json_schema_extra={"format": "date"},
+        ),
     ] = None,
-    end: Annotated[date | None, Query(description="Last day (UTC), default today")] = None,
+    end: Annotated[
+        str | None,
+        Query(
+            pattern=DATE_PATTERN,
+            description="Last day (UTC, YYYY-MM-DD); default today",
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
 ) -> StatsOut:
-    first, last = stats.date_range(start, end, today=ctx(request).now().date())
+    first, last = stats.date_range(
+        _day(start, "start"), _day(end, "end"), today=ctx(request).now().date()
+    )
     result = await stats.get_stats(call.session, owner_id=call.user_id, start=first, end=last)
     return StatsOut(
         start=result.start,
@@ -530,14 +557,17 @@ class WebhookList(BaseModel):
     next_cursor: str | None
 
 
+URL_PATTERN = r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[^\s#\\]*)?$"
+
+
 class WebhookCreate(Strict):
-    url: str = Field(min_length=1, max_length=2000, description="An https URL")
+    url: str = Field(min_length=1, max_length=2000, pattern=URL_PATTERN, description="An https URL")
     events: list[EventName] = Field(min_length=1, max_length=len(webhooks.EVENTS))
     description: str = Field(default="", max_length=500)
 
 
 class WebhookPatch(Strict):
-    url: str = Field(default=None, min_length=1, max_length=2000)
+    url: str = Field(default=None, min_length=1, max_length=2000, pattern=URL_PATTERN)
     events: list[EventName] = Field(default=None, min_length=1, max_length=len(webhooks.EVENTS))
     description: str = Field(default=None, max_length=500)
     active: bool = Field(default=None)
