@@ -19,6 +19,8 @@ from starlette.requests import Request
 
 from piksend import __version__
 from piksend.errors import DomainError
+from piksend.gallery.blobs import LocalBlobStore
+from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from piksend.oauth.errors import BearerTokenError, OAuthError
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
@@ -28,8 +30,9 @@ from piksend.storage.tables import utcnow
 from piksend.web import ops
 from piksend.web.context import AppContext
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
-from piksend.web.routes import api, apps_api, docs, oauth, pages
+from piksend.web.routes import api, apps_api, docs, gallery_api, gallery_pages, oauth, pages
 from piksend.web.routes import settings as settings_pages
+from piksend.web.routes.api_docs import install_openapi
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("piksend")
@@ -52,6 +55,19 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     )
 
     metrics = ops.build_metrics()
+    blobs = LocalBlobStore(settings.data_dir / "blobs")
+    worker = DeliveryWorker(
+        db,
+        policy=DeliveryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            backoff_base=settings.webhook_backoff_base,
+            backoff_cap=settings.webhook_backoff_cap,
+            timeout=settings.webhook_timeout,
+            allow_private=settings.webhooks_allow_private_targets,
+        ),
+        clock=clock,
+        poll_interval=settings.webhook_poll_interval,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -59,12 +75,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         if settings.trim_interval > 0:
             policy = TrimPolicy(interval=settings.trim_interval)
             trimmer = asyncio.create_task(trim_forever(db, clock=clock, policy=policy))
-        yield
-        if trimmer is not None:
-            trimmer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await trimmer
-        await db.dispose()
+        if settings.webhook_worker_enabled:
+            worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            if trimmer is not None:
+                trimmer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await trimmer
+            await db.dispose()
 
     app = FastAPI(
         title="PikSend API",
@@ -75,8 +96,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = AppContext(
-        settings=settings, db=db, templates=templates, policy=policy, clock=clock
+        settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
     )
+    app.state.webhook_worker = worker
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
@@ -86,16 +108,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.state.metrics = metrics
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (
-        ops.router,
-        pages.router,
-        oauth.router,
-        api.router,
-        settings_pages.router,
-        apps_api.router,
-        docs.router,
-    ):
+    # HTML pages, health and metrics are not part of the API contract (/api/openapi.json).
+    for router in (ops.router, pages.router, settings_pages.router, docs.router, apps_api.router):
+        app.include_router(router, include_in_schema=False)
+    for router in (oauth.router, api.router, gallery_api.router, gallery_pages.router):
         app.include_router(router)
+    install_openapi(app)
     _install_error_handlers(app)
     return app
 

@@ -27,6 +27,12 @@ class Settings:
     db_pool_size: int = 10
     trim_interval: float = 300.0  # seconds between rounds of trimming expired rows; 0 = off
     webhooks_allow_private_targets: bool = False
+    webhook_worker_enabled: bool = True
+    webhook_poll_interval: float = 2.0
+    webhook_backoff_base: float = 30.0
+    webhook_backoff_cap: float = 6 * 3600.0
+    webhook_max_attempts: int = 8
+    webhook_timeout: float = 10.0
 
     @property
     def issuer(self) -> str:
@@ -84,6 +90,9 @@ def settings_from_env(
         webhooks_allow_private_targets=env.get("PIKSEND_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
         db_pool_size=db_pool_size(env),
         trim_interval=float(env.get("PIKSEND_TRIM_INTERVAL", "300")),
+        webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
+        webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
+        webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),
     )
 
 

@@ -46,3 +46,27 @@ def test_models_match_the_migrated_schema(empty_url):
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(sync_url(url))
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+    engine.dispose()
+    return names
+
+
+GALLERY_TABLES = {"galleries", "images", "gallery_daily_stats", "webhooks", "webhook_deliveries"}
+
+
+def test_each_migration_downgrades_exactly_its_own_tables(tmp_path):
+    url = f"sqlite:///{tmp_path}/steps.db"
+    upgrade(url)
+    downgrade(url, "0002")
+    after_pages = _tables(url)
+    assert {"form_nonces", "integration_tests"} & after_pages == set()
+    assert after_pages >= GALLERY_TABLES
+    downgrade(url, "0001")
+    after_gallery = _tables(url)
+    assert GALLERY_TABLES & after_gallery == set()
+    assert {"users", "clients", "tokens", "consents"} <= after_gallery

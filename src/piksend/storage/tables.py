@@ -205,3 +205,7 @@ class IntegrationTest(Base):
     scope: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# The gallery's tables live in their own module; importing it here registers them on Base.
+from piksend.storage import gallery_tables  # noqa: E402, F401

@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
+from piksend.gallery.blobs import BlobStore
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.engine import Database
@@ -21,6 +22,7 @@ class AppContext:
     templates: Jinja2Templates
     policy: TokenPolicy
     clock: Callable[[], datetime]
+    blobs: BlobStore
 
     def now(self) -> datetime:
         return self.clock()

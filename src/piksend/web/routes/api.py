@@ -15,6 +15,7 @@ from piksend.oauth.errors import BearerTokenError
 from piksend.oauth.types import TokenRecord
 from piksend.storage.oauth_store import SqlOAuthStore
 from piksend.web.context import ctx
+from piksend.web.routes.api_docs import guarded
 
 router = APIRouter(prefix="/api/v1")
 
@@ -59,7 +60,9 @@ def bearer(scope: str, *, read_only: bool = False):
     return dependency
 
 
-@router.get("/me", summary="The signed-in user's profile", tags=["profile"])
+@router.get(
+    "/me", summary="The signed-in user's profile", tags=["profile"], **guarded("profile:read")
+)
 async def me(
     call: ApiCall = Depends(bearer("profile:read", read_only=True), scope="function"),
 ) -> dict:

@@ -43,7 +43,7 @@ def _consent_view(client: Client, pending: PendingAuthorization) -> dict:
     }
 
 
-@router.get("/api/oauth/authorize")
+@router.get("/api/oauth/authorize", include_in_schema=False)
 async def authorize(request: Request):
     c = ctx(request)
     try:
@@ -88,7 +88,7 @@ async def authorize(request: Request):
     )
 
 
-@router.post("/api/oauth/consent")
+@router.post("/api/oauth/consent", include_in_schema=False)
 async def consent(request: Request):
     """The user's decision. Only the pending request's id travels through the browser, so
     the form can narrow the scopes but never change the client or the redirect URI."""

@@ -1,0 +1,221 @@
+"""Images: uploads identified from their bytes, stored by content hash, with a thumbnail.
+
+An upload never trusts the filename or the declared content type: Pillow decodes the bytes
+(:mod:`piksend.gallery.media`). Blobs are written before the row; if the row does not commit,
+blobs no other row references are removed again, so a failed upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from piksend.errors import NotFound, ValidationError
+from piksend.gallery import media, webhooks
+from piksend.gallery.blob_refs import collect_blobs
+from piksend.gallery.blobs import BlobStore
+from piksend.gallery.galleries import owned_row
+from piksend.gallery.pagination import Page, apply_cursor, page_of
+from piksend.storage import gallery_tables as g
+from piksend.storage.tables import new_id
+
+log = logging.getLogger("piksend.gallery")
+
+THUMBNAIL_SIZE = 320
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@dataclass(frozen=True)
+class ImageView:
+    id: str
+    gallery_id: str
+    title: str
+    filename: str
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    created_at: datetime
+    updated_at: datetime
+
+    def event_data(self) -> dict:
+        return {
+            "id": self.id,
+            "gallery_id": self.gallery_id,
+            "title": self.title,
+            "filename": self.filename,
+            "mime_type": self.mime_type,
+            "width": self.width,
+            "height": self.height,
+            "size_bytes": self.size_bytes,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+def _view(row: g.Image) -> ImageView:
+    return ImageView(
+        id=row.id,
+        gallery_id=row.gallery_id,
+        title=row.title,
+        filename=row.filename,
+        mime_type=row.mime_type,
+        width=row.width,
+        height=row.height,
+        size_bytes=row.size_bytes,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def clean_filename(name: str | None, extension: str) -> str:
+    """A display name: no directories, only safe characters, and the real extension."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = _UNSAFE_NAME.sub("_", stem).strip(" .")[:200] or "image"
+    return f"{stem}.{extension}"
+
+
+async def owned_image(session: AsyncSession, *, owner_id: str, image_id: str) -> g.Image:
+    row = await session.get(g.Image, image_id)
+    if row is None or row.owner_id != owner_id:
+        raise NotFound("No such image")
+    return row
+
+
+async def get_image(session: AsyncSession, *, owner_id: str, image_id: str) -> ImageView:
+    return _view(await owned_image(session, owner_id=owner_id, image_id=image_id))
+
+
+async def list_images(
+    session: AsyncSession, *, owner_id: str, gallery_id: str, cursor: str | None, limit: int
+) -> Page[ImageView]:
+    await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
+    query = select(g.Image).where(g.Image.gallery_id == gallery_id)
+    rows = list((await session.scalars(apply_cursor(query, g.Image, cursor, limit))).all())
+    items, next_cursor = page_of(rows, limit)
+    return Page([_view(r) for r in items], next_cursor)
+
+
+async def upload_image(
+    session: AsyncSession,
+    *,
+    blobs: BlobStore,
+    owner_id: str,
+    gallery_id: str,
+    data: bytes,
+    filename: str | None,
+    title: str,
+    now: datetime,
+) -> ImageView:
+    """Inspect, store and record an upload, and commit it.
+
+    This commits itself, unlike other services: only after the commit is it known whether the
+    blobs just written belong to a row, and they must be removed if they do not.
+    """
+    gallery = await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
+    try:
+        info = await asyncio.to_thread(media.inspect_image, data)
+        thumbnail = await asyncio.to_thread(media.make_thumbnail, data, size=THUMBNAIL_SIZE)
+    except media.UnsupportedImage as exc:
+        raise ValidationError(exc.message, field="file") from None
+    thumb_mime = "image/png" if thumbnail.startswith(b"\x89PNG") else "image/jpeg"
+    keys: list[str] = []
+    try:
+        keys.append(await asyncio.to_thread(blobs.put, data))
+        keys.append(await asyncio.to_thread(blobs.put, thumbnail))
+        row = g.Image(
+            id=new_id("img"),
+            gallery_id=gallery.id,
+            owner_id=owner_id,
+            title=title,
+            filename=clean_filename(filename, info.extension),
+            mime_type=info.mime_type,
+            width=info.width,
+            height=info.height,
+            size_bytes=len(data),
+            blob_key=keys[0],
+            thumbnail_key=keys[1],
+            thumbnail_mime_type=thumb_mime,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        gallery.updated_at = now
+        await session.flush()
+        view = _view(row)
+        await webhooks.enqueue_event(
+            session, user_id=owner_id, event="image.uploaded", data=view.event_data(), now=now
+        )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        try:
+            await collect_blobs(session, blobs, keys)
+            await session.commit()
+        except Exception:
+            log.exception("could not remove the blobs of a failed upload: %s", keys)
+        raise
+    return view
+
+
+async def update_image(
+    session: AsyncSession, *, owner_id: str, image_id: str, changes: dict[str, Any], now: datetime
+) -> ImageView:
+    row = await owned_image(session, owner_id=owner_id, image_id=image_id)
+    if "title" in changes:
+        row.title = changes["title"]
+    row.updated_at = now
+    await session.flush()
+    return _view(row)
+
+
+async def delete_image(
+    session: AsyncSession, *, blobs: BlobStore, owner_id: str, image_id: str, now: datetime
+) -> None:
+    """Delete the row, commit, then remove blobs nothing else references. Commits itself for
+    the same reason as :func:`upload_image`: files may go only once the row is surely gone."""
+    row = await owned_image(session, owner_id=owner_id, image_id=image_id)
+    keys = [row.blob_key, row.thumbnail_key]
+    data = _view(row).event_data()
+    gallery = await session.get(g.Gallery, row.gallery_id)
+    if gallery is not None and gallery.cover_image_id == row.id:
+        gallery.cover_image_id = None
+    await session.delete(row)
+    await session.flush()
+    await webhooks.enqueue_event(
+        session, user_id=owner_id, event="image.deleted", data=data, now=now
+    )
+    await session.commit()
+    await collect_blobs(session, blobs, keys)
+
+
+async def read_blob(blobs: BlobStore, key: str) -> bytes:
+    return await asyncio.to_thread(blobs.get, key)
+
+
+async def shared_image(session: AsyncSession, *, gallery_id: str, image_id: str) -> g.Image | None:
+    row = await session.get(g.Image, image_id)
+    if row is None or row.gallery_id != gallery_id:
+        return None
+    return row
+
+
+async def gallery_images(session: AsyncSession, *, gallery_id: str, limit: int = 500):
+    """The newest images of a gallery, for pages that show thumbnails."""
+    return list(
+        (
+            await session.scalars(
+                select(g.Image)
+                .where(g.Image.gallery_id == gallery_id)
+                .order_by(g.Image.created_at.desc(), g.Image.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )

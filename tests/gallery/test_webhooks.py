@@ -1,0 +1,216 @@
+"""Webhooks: signed deliveries to a real receiver on loopback, retries, revocation, SSRF."""
+
+from __future__ import annotations
+
+import json
+
+from piksend.clients.service import revoke_access
+from piksend.gallery import webhook_signing
+from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
+from tests.support.images import make_image
+
+ALL_EVENTS = [
+    "gallery.created",
+    "gallery.updated",
+    "gallery.deleted",
+    "image.uploaded",
+    "image.deleted",
+]
+
+
+async def register(world, url, events=ALL_EVENTS) -> dict:
+    response = await world.alice.post("/api/v1/webhooks", json={"url": url, "events": events})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def verified(received, secret: str, now: int) -> bool:
+    return webhook_signing.verify(
+        secret, received.headers["x-piksend-signature"], received.body, now=now
+    )
+
+
+async def deliveries(world, hook_id: str) -> list[dict]:
+    response = await world.alice.get(f"/api/v1/webhooks/{hook_id}/deliveries")
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+async def test_the_receiver_gets_every_event_signed(world, receiver, worker, clock):
+    hook = await register(world, receiver.url)
+    assert hook["secret"].startswith("whsec_")
+    gallery = await world.alice.create_gallery("Party")
+    image = (await world.alice.upload(gallery["id"], make_image("PNG"))).json()
+    await world.alice.patch(f"/api/v1/galleries/{gallery['id']}", json={"title": "Party!"})
+    await world.alice.delete(f"/api/v1/images/{image['id']}")
+    await world.alice.delete(f"/api/v1/galleries/{gallery['id']}")
+
+    assert await worker.run_once() == 5
+
+    got = receiver.requests
+    assert sorted(r.headers["x-piksend-event"] for r in got) == sorted(ALL_EVENTS)
+    now = int(clock.now.timestamp())
+    assert all(verified(r, hook["secret"], now) for r in got)
+    assert not any(verified(r, "whsec_wrong", now) for r in got)
+    for r in got:
+        body = json.loads(r.body)
+        assert body["id"] == r.headers["x-piksend-delivery"]
+        assert body["event"] == r.headers["x-piksend-event"]
+        assert r.headers["content-type"] == "application/json"
+    by_event = {json.loads(r.body)["event"]: json.loads(r.body)["data"] for r in got}
+    assert by_event["image.uploaded"]["id"] == image["id"]
+    assert by_event["gallery.updated"]["title"] == "Party!"
+    assert by_event["gallery.deleted"] == {"id": gallery["id"]}
+    assert [d["status"] for d in await deliveries(world, hook["id"])] == ["succeeded"] * 5
+
+
+async def test_a_webhook_gets_only_the_events_it_asked_for(world, receiver, worker):
+    await register(world, receiver.url, events=["image.uploaded"])
+    gallery = await world.alice.create_gallery()
+    await world.alice.upload(gallery["id"], make_image("GIF"))
+    await worker.run_once()
+    assert [r.headers["x-piksend-event"] for r in receiver.requests] == ["image.uploaded"]
+
+
+async def test_a_failed_delivery_is_retried_after_backoff_with_the_same_id(
+    world, receiver, worker, clock
+):
+    hook = await register(world, receiver.url)
+    receiver.fail_next(2)
+    await world.alice.create_gallery()
+
+    assert await worker.run_once() == 1
+    [log] = await deliveries(world, hook["id"])
+    assert (log["status"], log["attempts"], log["last_status_code"]) == ("pending", 1, 500)
+    assert await worker.run_once() == 0  # not due before its backoff
+    clock.advance(30)
+    assert await worker.run_once() == 1
+    clock.advance(59)
+    assert await worker.run_once() == 0  # the second backoff is twice as long
+    clock.advance(1)
+    assert await worker.run_once() == 1
+
+    assert [r.answered for r in receiver.requests] == [500, 500, 204]
+    assert len({r.headers["x-piksend-delivery"] for r in receiver.requests}) == 1
+    assert len({r.body for r in receiver.requests}) == 1
+    [log] = await deliveries(world, hook["id"])
+    assert (log["status"], log["attempts"], log["last_status_code"]) == ("succeeded", 3, 204)
+
+
+async def test_a_delivery_gives_up_after_the_maximum_attempts(world, receiver, worker, clock):
+    hook = await register(world, receiver.url)
+    receiver.fail_next(100)
+    await world.alice.create_gallery()
+    for _ in range(5):
+        await worker.run_once()
+        clock.advance(120)
+    assert len(receiver.requests) == 3
+    [log] = await deliveries(world, hook["id"])
+    assert (log["status"], log["attempts"], log["next_attempt_at"]) == ("failed", 3, None)
+
+
+async def test_two_workers_never_send_the_same_delivery(world, receiver, app, clock):
+    await register(world, receiver.url)
+    for i in range(6):
+        await world.alice.create_gallery(f"G{i}")
+    ctx = app.state.ctx
+    policy = DeliveryPolicy(allow_private=True)
+    first = DeliveryWorker(ctx.db, policy=policy, clock=clock)
+    second = DeliveryWorker(ctx.db, policy=policy, clock=clock)
+    import asyncio
+
+    sent = await asyncio.gather(first.run_once(), second.run_once())
+    assert sum(sent) == 6
+    ids = [r.headers["x-piksend-delivery"] for r in receiver.requests]
+    assert len(ids) == 6
+    assert len(set(ids)) == 6
+
+
+async def test_the_test_event_call_sends_a_signed_test_delivery(world, receiver, worker, clock):
+    hook = await register(world, receiver.url, events=["gallery.deleted"])
+    response = await world.alice.post(f"/api/v1/webhooks/{hook['id']}/test")
+    assert response.status_code == 202
+    assert (response.json()["event"], response.json()["status"]) == ("webhook.test", "pending")
+    await worker.run_once()
+    [got] = receiver.requests
+    assert got.headers["x-piksend-event"] == "webhook.test"
+    assert got.headers["x-piksend-delivery"] == response.json()["id"]
+    assert verified(got, hook["secret"], int(clock.now.timestamp()))
+
+
+async def test_revoking_the_app_stops_its_webhooks(world, receiver, worker, app, clock):
+    hook = await register(world, receiver.url)
+    await world.alice.create_gallery("Queued before revocation")
+    async with app.state.ctx.db.unit_of_work() as s:
+        await revoke_access(s, user_id=world.alice_id, client_id=world.app.client_id, now=clock.now)
+    await worker.run_once()
+    assert receiver.requests == []
+    # the app's tokens are dead, so look through the database
+    from sqlalchemy import select
+
+    from piksend.storage import gallery_tables as g
+
+    async with app.state.ctx.db.unit_of_work() as s:
+        row = await s.get(g.Webhook, hook["id"])
+        statuses = (await s.scalars(select(g.WebhookDelivery.status))).all()
+    assert (row.active, row.disabled_reason) == (False, "the user revoked the app's access")
+    assert statuses == ["cancelled"]
+
+
+async def test_another_apps_webhooks_are_not_visible(world, driver, http):
+    hook = await register(world, "https://hooks.example.com/x")
+    other = await driver.register_app(
+        world.alice_id, scopes="webhooks:read webhooks:write", name="Other App"
+    )
+    token = (await driver.tokens(other))["access_token"]
+    headers = {"authorization": f"Bearer {token}"}
+    listing = await http.get("/api/v1/webhooks", headers=headers)
+    assert listing.json() == {"data": [], "next_cursor": None}
+    response = await http.get(f"/api/v1/webhooks/{hook['id']}", headers=headers)
+    assert response.status_code == 404
+
+
+async def test_the_secret_is_shown_only_at_creation(world):
+    hook = await register(world, "https://hooks.example.com/x")
+    fetched = (await world.alice.get(f"/api/v1/webhooks/{hook['id']}")).json()
+    assert "secret" not in fetched
+    assert fetched == {k: v for k, v in hook.items() if k != "secret"}
+
+
+async def test_private_and_plain_http_targets_are_refused_unless_the_operator_allows_them(
+    world, app, settings
+):
+    app.state.ctx.settings = settings.with_(webhooks_allow_private_targets=False)
+    refused = {
+        "http://hooks.example.com/x": "URL must use https",
+        "https://127.0.0.1/x": "URL must not point to a private, loopback or link-local address",
+        "https://169.254.169.254/latest": (
+            "URL must not point to a private, loopback or link-local address"
+        ),
+        "https://[::1]/x": "URL must not point to a private, loopback or link-local address",
+        "https://localhost/x": "URL must not point to a local host name",
+    }
+    for url, message in refused.items():
+        response = await world.alice.post(
+            "/api/v1/webhooks", json={"url": url, "events": ["gallery.created"]}
+        )
+        assert response.status_code == 422, url
+        assert response.json() == {
+            "error": "validation_error",
+            "error_description": message,
+            "field": "url",
+        }
+
+
+async def test_the_worker_refuses_to_deliver_to_a_private_address_when_not_allowed(
+    world, receiver, app, clock
+):
+    hook = await register(world, receiver.url)
+    await world.alice.create_gallery()
+    strict = DeliveryWorker(
+        app.state.ctx.db, policy=DeliveryPolicy(allow_private=False), clock=clock
+    )
+    await strict.run_once()
+    assert receiver.requests == []
+    [log] = await deliveries(world, hook["id"])
+    assert log["last_error"] == "refused target: URL must use https"
