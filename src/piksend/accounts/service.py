@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,9 +80,19 @@ async def create_user(
     return _account(row)
 
 
+_PROFILE = select(t.User.id, t.User.email, t.User.name, t.User.avatar_url).where(
+    t.User.id == bindparam("user_id")
+)
+
+
 async def get_user(session: AsyncSession, user_id: str) -> Account | None:
-    row = await session.get(t.User, user_id)
-    return _account(row) if row is not None else None
+    # A Core row, not an ORM load: this runs on every bearer GET of /api/v1/me.
+    row = (await session.execute(_PROFILE, {"user_id": user_id})).first()
+    return (
+        Account(id=row.id, email=row.email, name=row.name, avatar_url=row.avatar_url)
+        if row
+        else None
+    )
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> Account | None:

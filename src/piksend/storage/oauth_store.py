@@ -43,9 +43,46 @@ _CLIENT = t.Client.__table__
 
 # The hot statements are built once: per request only their parameters change (bench/RESULTS.md).
 _GET_CLIENT = select(_CLIENT).where(_CLIENT.c.id == bindparam("client_id"))
-_FIND_TOKEN = select(_TOKEN).where(_TOKEN.c.digest == bindparam("digest"))
+_USER = t.User.__table__
+# The token with its owner's e-mail in one round trip: introspection needs both (RFC 7662 §2.2).
+_FIND_TOKEN = (
+    select(_TOKEN, _USER.c.email.label("owner_email"))
+    .join_from(_TOKEN, _USER, _USER.c.id == _TOKEN.c.user_id, isouter=True)
+    .where(_TOKEN.c.digest == bindparam("digest"))
+)
 _FIND_CODE = select(_CODE).where(_CODE.c.digest == bindparam("digest"))
-_GET_USERNAME = select(t.User.__table__.c.email).where(t.User.__table__.c.id == bindparam("uid"))
+_GET_USERNAME = select(_USER.c.email).where(_USER.c.id == bindparam("uid"))
+_NOW = bindparam("b_now")
+_GUARD_CONSENT = (
+    update(_CONSENT)
+    .where(_CONSENT.c.id == bindparam("b_consent_id"), _CONSENT.c.revoked_at.is_(None))
+    .values(last_used_at=_NOW)
+)
+_CLAIM_CODE = (
+    update(_CODE)
+    .where(
+        _CODE.c.digest == bindparam("b_digest"),
+        _CODE.c.used_at.is_(None),
+        _CODE.c.expires_at > _NOW,
+    )
+    .values(used_at=_NOW)
+)
+_CLAIM_REFRESH = (
+    update(_TOKEN)
+    .where(
+        _TOKEN.c.digest == bindparam("b_digest"),
+        _TOKEN.c.kind == str(o.TokenKind.REFRESH),
+        _TOKEN.c.rotated_at.is_(None),
+        _TOKEN.c.revoked_at.is_(None),
+        _TOKEN.c.expires_at > _NOW,
+    )
+    .values(rotated_at=_NOW)
+)
+_REVOKE_TOKEN = (
+    update(_TOKEN)
+    .where(_TOKEN.c.digest == bindparam("b_digest"), _TOKEN.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
 
 
 class SqlOAuthStore:
@@ -54,6 +91,8 @@ class SqlOAuthStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._conn: AsyncConnection | None = None
+        # Owners' e-mails read alongside tokens in this unit of work (never across requests).
+        self._usernames: dict[str, str | None] = {}
 
     async def _execute(self, statement, params=None):
         """Core statements on the session's own connection and transaction, skipping the ORM
@@ -121,11 +160,7 @@ class SqlOAuthStore:
         return consent_id
 
     async def guard_consent(self, consent_id: str, now: datetime) -> bool:
-        result = await self._execute(
-            update(_CONSENT)
-            .where(_CONSENT.c.id == consent_id, _CONSENT.c.revoked_at.is_(None))
-            .values(last_used_at=now)
-        )
+        result = await self._execute(_GUARD_CONSENT, {"b_consent_id": consent_id, "b_now": now})
         return result.rowcount == 1
 
     async def revoke_consent(self, consent_id: str, now: datetime) -> None:
@@ -174,11 +209,7 @@ class SqlOAuthStore:
         )
 
     async def claim_code(self, digest: str, now: datetime) -> bool:
-        result = await self._execute(
-            update(_CODE)
-            .where(_CODE.c.digest == digest, _CODE.c.used_at.is_(None), _CODE.c.expires_at > now)
-            .values(used_at=now)
-        )
+        result = await self._execute(_CLAIM_CODE, {"b_digest": digest, "b_now": now})
         return result.rowcount == 1
 
     async def save_tokens(self, *records: o.TokenRecord) -> None:
@@ -203,6 +234,7 @@ class SqlOAuthStore:
         row = (await self._execute(_FIND_TOKEN, {"digest": digest})).first()
         if row is None:
             return None
+        self._usernames[row.user_id] = row.owner_email
         return o.TokenRecord(
             digest=row.digest,
             kind=o.TokenKind(row.kind),
@@ -217,28 +249,16 @@ class SqlOAuthStore:
         )
 
     async def claim_refresh_token(self, digest: str, now: datetime) -> bool:
-        result = await self._execute(
-            update(_TOKEN)
-            .where(
-                _TOKEN.c.digest == digest,
-                _TOKEN.c.kind == str(o.TokenKind.REFRESH),
-                _TOKEN.c.rotated_at.is_(None),
-                _TOKEN.c.revoked_at.is_(None),
-                _TOKEN.c.expires_at > now,
-            )
-            .values(rotated_at=now)
-        )
+        result = await self._execute(_CLAIM_REFRESH, {"b_digest": digest, "b_now": now})
         return result.rowcount == 1
 
     async def revoke_token(self, digest: str, now: datetime) -> None:
-        await self._execute(
-            update(_TOKEN)
-            .where(_TOKEN.c.digest == digest, _TOKEN.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await self._execute(_REVOKE_TOKEN, {"b_digest": digest, "b_now": now})
 
     # UserDirectory
     async def get_username(self, user_id: str) -> str | None:
+        if user_id in self._usernames:
+            return self._usernames[user_id]
         return (await self._execute(_GET_USERNAME, {"uid": user_id})).scalar_one_or_none()
 
 
