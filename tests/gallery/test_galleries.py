@@ -102,3 +102,18 @@ async def test_a_forged_cursor_is_400(world):
 async def test_a_limit_over_100_is_400(world):
     response = await world.alice.get("/api/v1/galleries", params={"limit": 101})
     assert response.status_code == 400
+
+
+async def test_a_cursor_whose_time_cannot_be_converted_to_utc_is_400(world):
+    import base64
+    import json
+
+    raw = json.dumps({"t": "0001-01-01T00:00:00+01:00", "i": "gal_x"}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = await world.alice.get("/api/v1/galleries", params={"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The cursor is not valid",
+        "field": "cursor",
+    }
