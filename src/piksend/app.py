@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
@@ -37,6 +38,7 @@ from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("piksend")
 WEB = Path(__file__).parent / "web"
+NUL_IN_TEXT = "22021"  # PostgreSQL character_not_in_repertoire
 
 
 def _wants_json(request: Request) -> bool:
@@ -153,6 +155,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
             return json_error(code, description, exc.status_code)
         return error_page(request, description, status=exc.status_code, title=description)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        # PostgreSQL text cannot hold NUL (SQLSTATE 22021): such a value came from the
+        # request, so it is the client's error, not the server's.
+        if getattr(exc.orig, "sqlstate", None) == NUL_IN_TEXT:
+            description = "The request contains a NUL character"
+            if _wants_json(request):
+                return json_error("invalid_request", description, 400)
+            return error_page(request, description, status=400)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -102,3 +102,36 @@ async def test_a_forged_cursor_is_400(world):
 async def test_a_limit_over_100_is_400(world):
     response = await world.alice.get("/api/v1/galleries", params={"limit": 101})
     assert response.status_code == 400
+
+
+async def test_a_cursor_whose_time_cannot_be_converted_to_utc_is_400(world):
+    import base64
+    import json
+
+    raw = json.dumps({"t": "0001-01-01T00:00:00+01:00", "i": "gal_x"}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = await world.alice.get("/api/v1/galleries", params={"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The cursor is not valid",
+        "field": "cursor",
+    }
+
+
+async def test_text_with_a_nul_character_postgresql_cannot_store_is_400_not_a_server_error(
+    world, http, settings
+):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite stores NUL characters; only PostgreSQL text refuses them")
+    expected = {
+        "error": "invalid_request",
+        "error_description": "The request contains a NUL character",
+    }
+    created = await world.alice.post("/api/v1/galleries", json={"title": "a\x00b"})
+    assert (created.status_code, created.json()) == (400, expected)
+    looked_up = await world.alice.get("/api/v1/galleries/gal%00x")
+    assert (looked_up.status_code, looked_up.json()) == (400, expected)
+    shared = await http.get("/g/abc%00def")
+    assert shared.status_code == 400
+    assert "The request contains a NUL character" in shared.text

@@ -123,3 +123,14 @@ async def test_the_gallery_pages_need_a_signed_in_owner(world, driver, http):
     assert response.headers["location"] == "/login?next=/galleries"
     await driver.sign_in("bob@example.com", "battery staple")
     assert (await http.get(f"/galleries/{gallery['id']}")).status_code == 404
+
+
+async def test_a_range_ending_in_the_first_days_of_year_one_is_400_not_a_server_error(world):
+    # The default start (29 days before the end) would fall before 0001-01-01.
+    response = await world.alice.get("/api/v1/stats", params={"end": "0001-01-05"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The range must start on or after 0001-01-01",
+        "field": "from",
+    }

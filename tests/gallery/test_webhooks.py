@@ -214,3 +214,30 @@ async def test_the_worker_refuses_to_deliver_to_a_private_address_when_not_allow
     assert receiver.requests == []
     [log] = await deliveries(world, hook["id"])
     assert log["last_error"] == "refused target: URL must use https"
+
+
+async def test_a_receiver_answering_an_endless_body_does_not_hold_the_worker(world, app, clock):
+    import asyncio
+
+    import httpx
+
+    async def endless():
+        while True:
+            yield b"x" * 1024
+            await asyncio.sleep(0.001)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=endless())
+
+    hook = await register(world, "http://127.0.0.1:9/hooks", events=["gallery.created"])
+    await world.alice.create_gallery()
+    worker = DeliveryWorker(
+        app.state.ctx.db,
+        policy=DeliveryPolicy(allow_private=True),
+        clock=clock,
+        transport=httpx.MockTransport(answer),
+    )
+    # Only the status line matters: the body is never read, however long it is.
+    assert await asyncio.wait_for(worker.run_once(), timeout=5) == 1
+    [log] = await deliveries(world, hook["id"])
+    assert (log["status"], log["last_status_code"]) == ("succeeded", 200)

@@ -91,3 +91,38 @@ async def test_home_page_links_to_sign_up_sign_in_and_docs(http):
     assert response.status_code == 200
     for link in ('href="/signup"', 'href="/login"', 'href="/docs/oauth"'):
         assert link in response.text
+
+
+async def test_concurrent_failed_sign_ins_are_each_counted_and_none_is_a_server_error(http, app):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from piksend.storage import tables as t
+
+    token = csrf_of((await http.get("/login")).text)
+
+    async def fail_once():
+        data = {"csrf_token": token, "email": "nobody@example.com", "password": "wrong-password"}
+        return await http.post("/login", data=data)
+
+    responses = await asyncio.gather(*(fail_once() for _ in range(30)))
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {400, 429}  # wrong password, or already throttled
+    async with app.state.ctx.db.unit_of_work() as s:
+        assert (await s.scalars(select(t.LoginThrottle.failures))).all() == [statuses.count(400)]
+
+
+async def test_failures_older_than_the_window_start_a_new_count(driver, alice, clock, app):
+    from sqlalchemy import select
+
+    from piksend.storage import tables as t
+
+    await driver.sign_out()
+    for _ in range(9):
+        assert (await driver.sign_in("alice@example.com", "wrong password")).status_code == 400
+    clock.advance(16 * 60)
+    assert (await driver.sign_in("alice@example.com", "wrong password")).status_code == 400
+    async with app.state.ctx.db.unit_of_work() as s:
+        row = (await s.scalars(select(t.LoginThrottle))).one()
+    assert (row.failures, row.window_started_at) == (1, clock.now)

@@ -200,3 +200,16 @@ async def test_api_hides_other_users_apps(http, alice, driver, method):
         headers=headers,
     )
     assert response.status_code == 404
+
+
+async def test_api_refuses_json_nested_too_deeply_to_parse_without_a_server_error(http, alice):
+    headers = await csrf_header(http)
+    deep = b"[" * 30_000 + b"]" * 30_000  # under the body limit; too deep for the parser
+    response = await http.post(
+        API, content=deep, headers={**headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "validation_error",
+        "error_description": "The request body is not valid JSON",
+    }

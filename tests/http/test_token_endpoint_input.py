@@ -238,3 +238,15 @@ async def test_metadata_lists_what_is_supported(http):
         "client_secret_basic",
         "client_secret_post",
     ]
+
+
+async def test_json_nested_too_deeply_to_parse_is_invalid_request_not_a_server_error(http):
+    deep = b"[" * 30_000 + b"]" * 30_000  # under the body limit; too deep for the parser
+    response = await http.post(
+        "/api/oauth/token", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The request body is not valid JSON",
+    }

@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,19 +112,22 @@ async def check_throttle(session: AsyncSession, email: str, now: datetime) -> No
 
 
 async def record_failure(session: AsyncSession, email: str, now: datetime) -> None:
-    key = _throttle_key(email)
-    row = await session.get(t.LoginThrottle, key)
-    if row is None:
-        session.add(t.LoginThrottle(key=key, failures=1, window_started_at=now))
-    elif row.window_started_at + FAILURE_WINDOW <= now:
-        row.failures, row.window_started_at = 1, now
-    else:
-        await session.execute(
-            update(t.LoginThrottle)
-            .where(t.LoginThrottle.key == key)
-            .values(failures=t.LoginThrottle.failures + 1)
-        )
-    await session.flush()
+    """Count one failure with a single UPSERT: concurrent failures for one address neither
+    collide on the first insert nor lose a count (a read-then-write would do both)."""
+    table = t.LoginThrottle.__table__
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    window_over = table.c.window_started_at <= now - FAILURE_WINDOW
+    statement = insert(table).values(key=_throttle_key(email), failures=1, window_started_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case((window_over, 1), else_=table.c.failures + 1),
+            "window_started_at": case(
+                (window_over, literal(now, t.UTCDateTime())), else_=table.c.window_started_at
+            ),
+        },
+    )
+    await session.execute(statement)
 
 
 async def authenticate(

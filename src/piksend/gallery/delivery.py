@@ -212,9 +212,13 @@ class DeliveryWorker:
             url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
             extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
             try:
-                response = await client.post(
-                    url, content=body, headers=headers, extensions=extensions
+                # Only the status matters: the receiver's body is never read, so a receiver
+                # cannot hold the worker (and its lease) or fill memory with an endless answer.
+                request = client.build_request(
+                    "POST", url, content=body, headers=headers, extensions=extensions
                 )
+                response = await client.send(request, stream=True)
+                await response.aclose()
             except httpx.ConnectError as exc:
                 last_error = f"could not connect: {type(exc).__name__}"
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
@@ -46,7 +46,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         row_id = data["i"]
         if created_at.tzinfo is None or not isinstance(row_id, str):
             raise ValueError("bad cursor")
-    except (ValueError, KeyError, TypeError, UnicodeError):
+        # In UTC, as the columns store it; a time at the edge of the calendar cannot be.
+        created_at = created_at.astimezone(UTC)
+    except (ValueError, KeyError, TypeError, UnicodeError, OverflowError):
         raise InvalidCursor("The cursor is not valid", field="cursor") from None
     return created_at, row_id
 

@@ -77,7 +77,13 @@ class Stats:
 
 def date_range(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
     end = end or today
-    start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start is None:
+        try:
+            start = end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        except OverflowError:  # the default start would fall before 0001-01-01
+            raise InvalidRange(
+                f"The range must start on or after {date.min.isoformat()}", field="from"
+            ) from None
     if start > end:
         raise InvalidRange("from must not be after to", field="from")
     if (end - start).days + 1 > MAX_RANGE_DAYS:

@@ -35,7 +35,7 @@ async def read_params(request: Request) -> dict[str, str]:
     if media_type == "application/json":
         try:
             data = json.loads(body.decode("utf-8")) if body else {}
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
             raise InvalidRequestError("The request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise InvalidRequestError("The JSON body must be an object")

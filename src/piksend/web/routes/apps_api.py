@@ -85,7 +85,7 @@ async def _body(request: Request) -> dict:
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
     try:
         data = json.loads(await request.body() or b"null")
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise ValidationError("The request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ValidationError("The JSON body must be an object")
