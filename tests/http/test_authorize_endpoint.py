@@ -174,3 +174,65 @@ async def test_another_users_pending_request_cannot_be_answered(driver, register
     await driver.sign_up("mallory@example.com", "mallory pass", "Mallory")
     response = await driver.decide(page, "approve")
     assert response.status_code == 400
+
+
+async def test_a_redirect_uri_removed_while_the_consent_screen_is_open_gets_nothing(
+    driver, alice, app
+):
+    from piksend.clients.service import AppFields, update_app
+
+    registered = await driver.register_app(
+        alice.id, redirect_uris=("https://app.example.com/callback", "https://old.example.com/cb")
+    )
+    _, challenge = pkce_pair()
+    page = await driver.authorize(
+        registered, challenge=challenge, redirect_uri="https://old.example.com/cb"
+    )
+    assert page.status_code == 200
+    async with app.state.ctx.db.unit_of_work() as s:
+        await update_app(
+            s,
+            owner_id=alice.id,
+            client_id=registered.client_id,
+            fields=AppFields(
+                name="Example App",
+                redirect_uris=("https://app.example.com/callback",),
+                scopes=tuple(registered.scopes.split()),
+            ),
+            now=app.state.ctx.now(),
+        )
+    response = await driver.decide(page, "approve")
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "redirect_uri does not match any registered URIs" in response.text
+
+
+async def test_scopes_removed_from_the_app_while_consent_is_open_are_not_granted(
+    driver, alice, app
+):
+    from piksend.clients.service import AppFields, update_app
+
+    registered = await driver.register_app(alice.id, scopes="profile:read galleries:read")
+    verifier, challenge = pkce_pair()
+    page = await driver.authorize(registered, challenge=challenge)
+    async with app.state.ctx.db.unit_of_work() as s:
+        await update_app(
+            s,
+            owner_id=alice.id,
+            client_id=registered.client_id,
+            fields=AppFields(
+                name="Example App",
+                redirect_uris=(registered.redirect_uri,),
+                scopes=("profile:read",),
+            ),
+            now=app.state.ctx.now(),
+        )
+    response = await driver.decide(page, "approve")
+    assert response.status_code == 303
+    code = parse_qs(urlsplit(response.headers["location"]).query)["code"][0]
+    from tests.support.driver import Authorization
+
+    exchanged = await driver.exchange(
+        registered, Authorization(code, verifier, "state-123", registered.redirect_uri, "")
+    )
+    assert exchanged.json()["scope"] == "profile:read"

@@ -267,3 +267,18 @@ async def test_bearer_rejections(store, header, status, code):
 def test_missing_token_challenge_has_no_error_code():
     # RFC 6750 §3.1
     assert BearerTokenError.missing().challenge("piksend") == 'Bearer realm="piksend"'
+
+
+async def test_refresh_narrows_to_the_scopes_the_app_is_registered_for_today(store, policy):
+    from dataclasses import replace
+
+    first = await token_request(store, policy, code_params(await issue_code(store, policy)))
+    store.clients["client-1"] = replace(store.clients["client-1"], scopes=("galleries:read",))
+    second = await token_request(store, policy, refresh_params(first.refresh_token))
+    assert second.scope == ("galleries:read",)
+    store.clients["client-1"] = replace(store.clients["client-1"], scopes=("stats:read",))
+    from piksend.oauth.errors import InvalidScopeError
+
+    with pytest.raises(InvalidScopeError) as exc:
+        await token_request(store, policy, refresh_params(second.refresh_token))
+    assert exc.value.description == "The app is no longer registered for any scope of this grant"

@@ -23,6 +23,7 @@ from piksend.oauth.stores import ClientStore, GrantStore
 from piksend.oauth.types import (
     AuthorizationCode,
     AuthorizationRequest,
+    Client,
     PendingAuthorization,
     TokenPolicy,
 )
@@ -106,6 +107,13 @@ async def validate_request(
         state=state,
         code_challenge=challenge,
     )
+
+
+def check_still_registered(pending: PendingAuthorization, client: Client) -> None:
+    """The app may change while the user reads the consent screen: its redirect URI must still
+    be registered when the decision is sent (RFC 6749 §3.1.2.2, §4.1.2.1), or nothing is sent."""
+    if redirect_uris.find_registered(client.redirect_uris, pending.redirect_uri) is None:
+        raise UnsafeAuthorizationRequestError(REDIRECT_URI_MISMATCH)
 
 
 def new_pending(

@@ -66,7 +66,8 @@ class Database:
             # SQLite has one writer; more connections (each an aiosqlite thread) buy nothing.
             size = min(pool_size, 10)
             kwargs.update(pool_size=size, max_overflow=size, pool_timeout=60)
-        self.engine: AsyncEngine = create_async_engine(target, **kwargs)
+        # hide_parameters: a logged database error must never carry a secret or a state value.
+        self.engine: AsyncEngine = create_async_engine(target, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             configure_sqlite(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -43,7 +43,11 @@ async def refresh(
     # RFC 6749 §6: the scope may be narrowed but must not exceed the original grant.
     if requested and not set(requested) <= set(record.scope):
         raise InvalidScopeError("The requested scope exceeds the scope originally granted")
-    access_scope = requested or record.scope
+    # RFC 6749 §3.3: never more than the app is registered for today (its owner may have
+    # narrowed it since the grant); the refresh token keeps the grant's scope (§6).
+    access_scope = tuple(s for s in (requested or record.scope) if s in client.scopes)
+    if not access_scope:
+        raise InvalidScopeError("The app is no longer registered for any scope of this grant")
 
     if not await grants.guard_consent(record.consent_id, now):
         raise InvalidGrantError("Refresh token has been revoked")

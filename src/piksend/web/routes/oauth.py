@@ -119,8 +119,16 @@ async def consent(request: Request):
         client = await store.get_client(pending.client_id)
         if client is None:
             return error_page(request, EXPIRED, status=400, title="Request expired")
+        try:
+            authorization.check_still_registered(pending, client)
+        except UnsafeAuthorizationRequestError as exc:
+            await store.take_pending(pending_id, user.id, c.now())
+            return error_page(
+                request, exc.description, status=400, title="Invalid authorization request"
+            )
         if decision == "approve":
-            chosen = tuple(sc for sc in pending.scope if sc in granted)
+            # RFC 6749 §3.3: only scopes the app is registered for now, and the user ticked.
+            chosen = tuple(sc for sc in pending.scope if sc in granted and sc in client.scopes)
             if not chosen:
                 return page(
                     request,
