@@ -18,6 +18,7 @@ class Endpoint:
     ok: int
     body: dict | None = None
     upload: bool = False
+    also_needs: tuple[str, ...] = ()  # e.g. the read scope of the events a webhook receives
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -43,6 +44,7 @@ ENDPOINTS = [
         "webhooks:write",
         201,
         {"url": "https://hooks.example.com/in", "events": ["gallery.created"]},
+        also_needs=("galleries:read",),
     ),
     Endpoint("GET", "/api/v1/webhooks/{webhook}", "webhooks:read", 200),
     Endpoint("PATCH", "/api/v1/webhooks/{webhook}", "webhooks:write", 200, {"active": False}),
@@ -75,7 +77,7 @@ async def call(api, endpoint: Endpoint, ids: dict[str, str]):
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 async def test_a_token_holding_only_the_named_scope_is_enough(world, endpoint):
     ids = await alices_objects(world)
-    response = await call(await world.scoped(endpoint.scope), endpoint, ids)
+    response = await call(await world.scoped(endpoint.scope, *endpoint.also_needs), endpoint, ids)
     assert response.status_code == endpoint.ok, response.text
 
 
@@ -138,3 +140,19 @@ async def test_read_only_app_lists_galleries_and_downloads_images_and_can_do_not
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
     assert (await world.alice.get(f"/api/v1/galleries/{gallery['id']}")).json()["title"] == "Trip"
+
+
+@pytest.mark.parametrize(
+    ("events", "needed"),
+    [(["gallery.created"], "galleries:read"), (["image.uploaded"], "images:read")],
+)
+async def test_subscribing_to_events_needs_the_scope_that_reads_their_data(world, events, needed):
+    api = await world.scoped("webhooks:write", "webhooks:read")
+    response = await api.post(
+        "/api/v1/webhooks", json={"url": "https://hooks.example.com/in", "events": events}
+    )
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": "insufficient_scope",
+        "error_description": f"This request needs the {needed} scope",
+    }

@@ -241,3 +241,44 @@ async def test_a_receiver_answering_an_endless_body_does_not_hold_the_worker(wor
     assert await asyncio.wait_for(worker.run_once(), timeout=5) == 1
     [log] = await deliveries(world, hook["id"])
     assert (log["status"], log["last_status_code"]) == ("succeeded", 200)
+
+
+async def test_events_are_queued_only_while_the_app_can_still_read_their_data(driver, alice, app):
+    from piksend.gallery import webhooks as wh
+    from piksend.storage.oauth_store import SqlOAuthStore
+
+    registered = await driver.register_app(alice.id, scopes="galleries:read webhooks:write")
+    ctx = app.state.ctx
+    async with ctx.db.unit_of_work() as s:
+        store = SqlOAuthStore(s)
+        wide = await store.create_consent(
+            user_id=alice.id,
+            client_id=registered.client_id,
+            scope=("galleries:read", "webhooks:write"),
+            now=ctx.now(),
+        )
+        await store.create_consent(
+            user_id=alice.id,
+            client_id=registered.client_id,
+            scope=("webhooks:write",),
+            now=ctx.now(),
+        )
+        await wh.create_webhook(
+            s,
+            user_id=alice.id,
+            client_id=registered.client_id,
+            url="https://hooks.example.com/in",
+            events=["gallery.created"],
+            description="",
+            allow_private=True,
+            now=ctx.now(),
+        )
+        queued = await wh.enqueue_event(
+            s, user_id=alice.id, event="gallery.created", data={}, now=ctx.now()
+        )
+        assert queued == 1
+        await store.revoke_consent(wide, ctx.now())
+        queued = await wh.enqueue_event(
+            s, user_id=alice.id, event="gallery.created", data={}, now=ctx.now()
+        )
+        assert queued == 0

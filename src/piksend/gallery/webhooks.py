@@ -32,6 +32,14 @@ EVENTS: tuple[str, ...] = (
     "image.deleted",
 )
 TEST_EVENT = "webhook.test"
+# An event carries gallery or image data: receiving it needs the scope that would read it.
+EVENT_SCOPES: dict[str, str] = {
+    "gallery.created": "galleries:read",
+    "gallery.updated": "galleries:read",
+    "gallery.deleted": "galleries:read",
+    "image.uploaded": "images:read",
+    "image.deleted": "images:read",
+}
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
@@ -212,9 +220,21 @@ async def enqueue_event(
             )
         )
     ).all()
+    if not hooks:
+        return 0
+    # What each app may still read for this user: the union of its live consents' scopes.
+    granted: dict[str, set[str]] = {}
+    for client_id, scope in await session.execute(
+        select(t.Consent.client_id, t.Consent.scope).where(
+            t.Consent.user_id == user_id, t.Consent.revoked_at.is_(None)
+        )
+    ):
+        granted.setdefault(client_id, set()).update(scope.split())
+    needed = EVENT_SCOPES.get(event)
     count = 0
     for hook in hooks:
-        if event in (hook.events or []):
+        allowed = needed is None or needed in granted.get(hook.client_id, set())
+        if allowed and event in (hook.events or []):
             session.add(_delivery(hook.id, event, data, now))
             count += 1
     if count:

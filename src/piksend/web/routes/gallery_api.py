@@ -21,6 +21,7 @@ from piksend.gallery.blobs import BlobNotFound
 from piksend.gallery.galleries import GalleryView, Visibility
 from piksend.gallery.images import ImageView
 from piksend.gallery.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from piksend.oauth.bearer import require_scope
 from piksend.storage import gallery_tables as g
 from piksend.web.context import ctx
 from piksend.web.routes.api import ApiCall, bearer
@@ -653,6 +654,8 @@ async def create_webhook(
     call: ApiCall = Depends(bearer("webhooks:write"), scope="function"),
 ) -> WebhookCreated:
     c = ctx(request)
+    for event in body.events:
+        require_scope(call.token, webhooks.EVENT_SCOPES[event])
     row, secret = await webhooks.create_webhook(
         call.session,
         user_id=call.user_id,
@@ -694,6 +697,8 @@ async def update_webhook(
     call: ApiCall = Depends(bearer("webhooks:write"), scope="function"),
 ) -> WebhookOut:
     c = ctx(request)
+    for event in body.events or ():
+        require_scope(call.token, webhooks.EVENT_SCOPES[event])
     row = await webhooks.update_webhook(
         call.session,
         user_id=call.user_id,
