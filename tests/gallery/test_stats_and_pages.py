@@ -134,3 +134,17 @@ async def test_a_range_ending_in_the_first_days_of_year_one_is_400_not_a_server_
         "error_description": "The range must start on or after 0001-01-01",
         "field": "from",
     }
+
+
+async def test_a_link_killed_by_making_the_gallery_private_stays_dead_when_shared_again(
+    world, http
+):
+    gallery, _, old_path = await shared_gallery(world)
+    await world.alice.patch(f"/api/v1/galleries/{gallery['id']}", json={"visibility": "private"})
+    again = await world.alice.patch(
+        f"/api/v1/galleries/{gallery['id']}", json={"visibility": "public"}
+    )
+    new_path = again.json()["share_url"].removeprefix("http://127.0.0.1:8000")
+    assert new_path != old_path
+    assert (await http.get(old_path)).status_code == 404
+    assert (await http.get(new_path)).status_code == 200

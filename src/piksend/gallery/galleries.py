@@ -163,7 +163,11 @@ async def update_gallery(
     if "description" in changes:
         row.description = changes["description"]
     if "visibility" in changes:
-        row.visibility = str(Visibility(changes["visibility"]))
+        visibility = Visibility(changes["visibility"])
+        if visibility is Visibility.PRIVATE and row.visibility != Visibility.PRIVATE:
+            # Making a gallery private kills its link for good: sharing it again makes a new one.
+            row.share_token = secrets.token_urlsafe(18)
+        row.visibility = str(visibility)
     if "cover_image_id" in changes:
         cover = changes["cover_image_id"]
         if cover is not None:
