@@ -120,7 +120,7 @@ async def test_the_gallery_pages_need_a_signed_in_owner(world, driver, http):
     await driver.sign_out()
     response = await http.get("/galleries")
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/galleries"
+    assert response.headers["location"] == "/login?next=%2Fgalleries"
     await driver.sign_in("bob@example.com", "battery staple")
     assert (await http.get(f"/galleries/{gallery['id']}")).status_code == 404
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from piksend.accounts import service as accounts
 from piksend.accounts.service import Account
 from piksend.web.context import ctx
+from piksend.web.render import see_other
 
 
 def session_cookie_name(secure: bool) -> str:
@@ -41,6 +44,11 @@ def clear_session_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(
         session_cookie_name(secure), path="/", secure=secure, httponly=True, samesite="lax"
     )
+
+
+def login_redirect(request: Request) -> Response:
+    """Send a signed-out visitor to sign in, and back to this page afterwards."""
+    return see_other("/login?" + urlencode({"next": request.url.path}))
 
 
 def safe_next(target: str | None) -> str:

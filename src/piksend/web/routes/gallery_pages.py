@@ -13,9 +13,9 @@ from piksend.errors import NotFound
 from piksend.gallery import galleries, images, stats
 from piksend.gallery.blobs import BlobNotFound
 from piksend.gallery.galleries import GalleryView, Visibility
-from piksend.web.auth import load_user
+from piksend.web.auth import load_user, login_redirect
 from piksend.web.context import ctx
-from piksend.web.render import page, see_other
+from piksend.web.render import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,17 +110,13 @@ class GalleryCard:
     cover_id: str | None
 
 
-def _login(request: Request):
-    return see_other(f"/login?next={request.url.path}")
-
-
 @router.get("/galleries")
 async def my_galleries(request: Request, cursor: str | None = None):
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         listing = await galleries.list_galleries(s, owner_id=user.id, cursor=cursor, limit=48)
         cards = []
         for view in listing.items:
@@ -144,7 +140,7 @@ async def my_gallery(request: Request, gallery_id: str):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         gallery = await galleries.get_gallery(s, owner_id=user.id, gallery_id=gallery_id)
         rows = await images.gallery_images(s, gallery_id=gallery.id)
     path = gallery.share_path()

@@ -21,7 +21,7 @@ from piksend.oauth import scopes
 from piksend.oauth.errors import OAuthError
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.storage.oauth_store import SqlOAuthStore
-from piksend.web.auth import load_user
+from piksend.web.auth import load_user, login_redirect
 from piksend.web.context import ctx
 from piksend.web.render import error_page, page, see_other
 from piksend.web.views import AppForm, https_or_none, read_multi_form, text, texts, when
@@ -39,10 +39,6 @@ ALREADY_ROTATED = (
     "This secret was already rotated with this form; the new secret is not shown again."
 )
 FORM_EXPIRED = "This form has expired. Check the fields and submit again."
-
-
-def _login(request: Request):
-    return see_other("/login?" + urlencode({"next": request.url.path}))
 
 
 def _not_signed_in(request: Request):
@@ -68,7 +64,7 @@ async def app_list(request: Request, deleted: str | None = None):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         owned = await apps.list_apps(s, owner_id=user.id)
     return page(
         request,
@@ -97,7 +93,7 @@ async def new_app_form(request: Request):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         nonce = await apps.issue_form_nonce(
             s, user_id=user.id, purpose=apps.CREATE_APP, now=c.now()
         )
@@ -313,7 +309,7 @@ async def app_page(request: Request, client_id: str, saved: str | None = None):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         values = await _owned_page(request, s, user, client_id)
     return page(request, "settings/app.html", no_store=True, saved=saved == "1", **values)
 
@@ -397,7 +393,7 @@ async def delete_confirm(request: Request, client_id: str):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         app = await apps.get_app(s, owner_id=user.id, client_id=client_id)
         active = await apps.count_active_tokens(s, client_id=app.client_id, now=c.now())
     return page(request, "settings/app_delete.html", no_store=True, app=app, active_tokens=active)
@@ -426,7 +422,7 @@ async def test_page(request: Request, client_id: str, error: str | None = None):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         app = await apps.get_app(s, owner_id=user.id, client_id=client_id)
     callback = playground.callback_uri(c.settings.public_url)
     return page(
@@ -503,7 +499,7 @@ async def connected_apps(request: Request, revoked: str | None = None):
     async with c.db.unit_of_work() as s:
         user = await load_user(request, s)
         if user is None:
-            return _login(request)
+            return login_redirect(request)
         connected = await apps.connected_apps(s, user_id=user.id)
     return page(
         request,
