@@ -153,8 +153,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         description = messages.get(exc.status_code, str(exc.detail))
         if _wants_json(request) or request.url.path.startswith("/.well-known/"):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-            return json_error(code, description, exc.status_code)
-        return error_page(request, description, status=exc.status_code, title=description)
+            response = json_error(code, description, exc.status_code)
+        else:
+            response = error_page(request, description, status=exc.status_code, title=description)
+        # RFC 9110 §15.5.6: a 405 names the methods that are allowed (Starlette puts them here).
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError):

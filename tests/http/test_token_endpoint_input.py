@@ -149,6 +149,7 @@ async def test_get_on_the_token_endpoint_is_a_json_405(http):
     response = await http.get("/api/oauth/token")
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
+    assert response.headers["allow"] == "POST"
 
 
 async def test_unsupported_grant_type(http, registered):
