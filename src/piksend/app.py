@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
+from starlette.routing import Route
 
 from piksend import __version__
 from piksend.errors import DomainError
@@ -30,6 +31,7 @@ from piksend.storage.maintenance import TrimPolicy, trim_forever
 from piksend.storage.tables import utcnow
 from piksend.web import ops
 from piksend.web.context import AppContext
+from piksend.web.hot import HotRoutes
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
 from piksend.web.routes import api, apps_api, docs, gallery_api, gallery_pages, oauth, pages
 from piksend.web.routes import settings as settings_pages
@@ -39,6 +41,13 @@ from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 log = logging.getLogger("piksend")
 WEB = Path(__file__).parent / "web"
 NUL_IN_TEXT = "22021"  # PostgreSQL character_not_in_repertoire
+# The endpoints every app calls all the time, dispatched ahead of FastAPI's router (web/hot.py).
+HOT_ROUTES = (
+    Route("/api/oauth/token", oauth.token, methods=["POST"]),
+    Route("/api/oauth/introspect", oauth.introspect_endpoint, methods=["POST"]),
+    Route("/api/oauth/revoke", oauth.revoke_endpoint, methods=["POST"]),
+    Route("/api/v1/me", api.me, methods=["GET"]),
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -101,6 +110,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
     )
     app.state.webhook_worker = worker
+    # Innermost first: the hot endpoints skip FastAPI's router but not the middlewares below.
+    app.add_middleware(HotRoutes, owner=app, routes=HOT_ROUTES)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

@@ -16,12 +16,12 @@ from tests.support.memory_store import MemoryOAuthStore
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql", "postgresql-asyncpg"])
 async def store(request, tmp_path, tmp_path_factory):
     if request.param == "memory":
         yield MemoryOAuthStore()
         return
-    if request.param == "postgresql":
+    if request.param.startswith("postgresql"):
         if testdb.pg_url() is None:
             pytest.skip(testdb.PG_SKIP_REASON)
         url = testdb.reset_postgres(testdb.pg_url())
@@ -55,8 +55,13 @@ async def store(request, tmp_path, tmp_path_factory):
                 updated_at=NOW,
             )
         )
-    async with db.unit_of_work() as session:
-        yield SqlOAuthStore(session)
+    if request.param == "postgresql-asyncpg":
+        # The hot endpoints' executor: the same statements straight on asyncpg.
+        async with db.fast.unit(write=True) as fast_store:
+            yield fast_store
+    else:
+        async with db.unit_of_work() as session:
+            yield SqlOAuthStore(session)
     await db.dispose()
 
 

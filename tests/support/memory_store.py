@@ -10,7 +10,13 @@ import itertools
 from dataclasses import replace
 from datetime import datetime
 
-from piksend.oauth.types import AuthorizationCode, Client, PendingAuthorization, TokenRecord
+from piksend.oauth.types import (
+    AuthorizationCode,
+    Client,
+    PendingAuthorization,
+    Profile,
+    TokenRecord,
+)
 
 
 class MemoryOAuthStore:
@@ -104,6 +110,10 @@ class MemoryOAuthStore:
         record = self.tokens.get(digest)
         if record is not None and record.revoked_at is None:
             self.tokens[digest] = replace(record, revoked_at=now)
+
+    async def get_profile(self, user_id: str) -> Profile | None:
+        email = self.usernames.get(user_id)
+        return Profile(id=user_id, email=email, name=email) if email is not None else None
 
     async def get_username(self, user_id: str) -> str | None:
         return self.usernames.get(user_id)

@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from piksend.oauth.types import AuthorizationCode, Client, PendingAuthorization, TokenRecord
+from piksend.oauth.types import (
+    AuthorizationCode,
+    Client,
+    PendingAuthorization,
+    Profile,
+    TokenRecord,
+)
 
 
 class ClientStore(Protocol):
@@ -55,4 +61,6 @@ class GrantStore(Protocol):
 
 
 class UserDirectory(Protocol):
+    async def get_profile(self, user_id: str) -> Profile | None: ...
+
     async def get_username(self, user_id: str) -> str | None: ...

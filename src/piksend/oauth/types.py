@@ -86,6 +86,16 @@ class TokenRecord:
 
 
 @dataclass(frozen=True)
+class Profile:
+    """What a token's owner shows the apps they approved (GET /api/v1/me, RFC 7662 username)."""
+
+    id: str
+    email: str
+    name: str
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True)
 class TokenPolicy:
     issuer: str
     access_token_ttl: int = 3600

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from piksend.oauth.errors import OAuthError
+from piksend.storage.fastpath import FastPath
+from piksend.storage.oauth_store import SqlOAuthStore
 
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
@@ -58,10 +60,15 @@ class Database:
         self.url = url
         target = async_url(url)
         kwargs: dict = {"pool_pre_ping": False}
+        self.fast: FastPath | None = None
         if target.startswith("postgresql"):
+            # The connection budget is shared: half for the hot endpoints' asyncpg pool
+            # (storage/fastpath.py), half for SQLAlchemy's, which serves everything else.
+            fast_size = max(1, pool_size - pool_size // 2)
+            self.fast = FastPath(url, size=fast_size)
             # A fixed pool, no overflow: under a burst, requests queue for a connection instead
             # of opening (and, on return, closing) extra ones, each a new PostgreSQL backend.
-            kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=30)
+            kwargs.update(pool_size=max(1, pool_size // 2), max_overflow=0, pool_timeout=30)
         else:
             # SQLite has one writer; more connections (each an aiosqlite thread) buy nothing.
             size = min(pool_size, 10)
@@ -109,5 +116,19 @@ class Database:
         finally:
             await session.close()
 
+    @asynccontextmanager
+    async def oauth_unit(self, *, write: bool) -> AsyncIterator[SqlOAuthStore]:
+        """The oauth stores for one request of a hot endpoint (token, introspection,
+        revocation, bearer checks): straight on asyncpg on PostgreSQL, else on a session.
+        ``write=False`` promises reads only (no transaction is opened for them)."""
+        if self.fast is not None:
+            async with self.fast.unit(write=write) as store:
+                yield store
+            return
+        async with self.unit_of_work() if write else self.reader() as session:
+            yield SqlOAuthStore(session)
+
     async def dispose(self) -> None:
+        if self.fast is not None:
+            await self.fast.close()
         await self.engine.dispose()

@@ -160,8 +160,7 @@ async def token(request: Request):
     c = ctx(request)
     try:
         params = await read_params(request)
-        async with c.db.unit_of_work() as s:
-            store = SqlOAuthStore(s)
+        async with c.db.oauth_unit(write=True) as store:
             result = await handle_token_request(
                 params,
                 request.headers.get("authorization"),
@@ -182,8 +181,7 @@ async def _client_call(request: Request, action, *, read_only: bool = False) -> 
     c = ctx(request)
     try:
         params = await read_params(request)
-        async with c.db.reader() if read_only else c.db.unit_of_work() as s:
-            store = SqlOAuthStore(s)
+        async with c.db.oauth_unit(write=not read_only) as store:
             client = await authenticate_client(
                 params, request.headers.get("authorization"), store, c.now()
             )
