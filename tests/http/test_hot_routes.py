@@ -1,0 +1,55 @@
+"""The hot endpoints are dispatched ahead of FastAPI's router (web/hot.py): same answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from piksend.app import HOT_ROUTES
+from piksend.web.routes import oauth
+
+
+async def test_every_hot_route_is_a_documented_route_of_the_app(app):
+    paths = app.openapi()["paths"]
+    for route in HOT_ROUTES:
+        for method in route.methods - {"HEAD"}:
+            assert method.lower() in paths[route.path], (method, route.path)
+
+
+async def test_other_methods_on_a_hot_path_still_get_405_with_allow(http):
+    response = await http.get("/api/oauth/token")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"
+    assert response.headers["allow"] == "POST"
+
+
+async def test_hot_answers_carry_the_middlewares_headers(http):
+    response = await http.post("/api/oauth/introspect", data={"token": "x"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_an_unexpected_error_in_a_hot_endpoint_is_the_apps_json_500(
+    http, monkeypatch, caplog
+):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(oauth, "handle_token_request", broken)
+    response = await http.post("/api/oauth/token", data={"grant_type": "refresh_token"})
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "server_error",
+        "error_description": "The server met an unexpected error",
+    }
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "unexpected error on POST /api/oauth/token" in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/api/oauth/token", "/api/oauth/introspect"])
+async def test_a_body_over_the_limit_is_refused_before_a_hot_endpoint(http, path):
+    response = await http.post(
+        path, content=b"a=" + b"x" * 2_000_000, headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 413
