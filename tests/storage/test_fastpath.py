@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from piksend.oauth.errors import InvalidGrantError
-from piksend.oauth.types import TokenKind, TokenRecord
+from piksend.oauth.types import TokenKind, TokenRecord, Transition
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
 from tests.support import db as testdb
@@ -21,7 +21,7 @@ D1, D2 = f"{1:064x}", f"{2:064x}"
 async def db():
     if testdb.pg_url() is None:
         pytest.skip(testdb.PG_SKIP_REASON)
-    database = Database(testdb.reset_postgres(testdb.pg_url()), pool_size=4)
+    database = Database(testdb.reset_postgres(testdb.pg_url()), pool_size=24)
     async with database.unit_of_work() as session:
         session.add(
             t.User(
@@ -59,10 +59,10 @@ async def db():
     await database.dispose()
 
 
-def token(digest: str) -> TokenRecord:
+def token(digest: str, kind: TokenKind = TokenKind.ACCESS) -> TokenRecord:
     return TokenRecord(
         digest=digest,
-        kind=TokenKind.ACCESS,
+        kind=kind,
         consent_id="cns_1",
         client_id="cli_1",
         user_id="usr_a",
@@ -201,3 +201,45 @@ async def test_a_cancelled_unit_does_not_lend_out_an_open_transaction(db):
         for c in conns:
             await db.fast.release(c)
     assert (await lookup(db, D2)).revoked_at is None
+
+
+async def test_twenty_concurrent_rotations_of_one_refresh_token_have_one_winner(db):
+    old = "e" * 64
+    async with db.oauth_unit(write=True) as store:
+        await store.save_tokens(token(old, TokenKind.REFRESH))
+
+    async def rotate(i: int):
+        pair = (token(f"a{i:063x}"), token(f"b{i:063x}", TokenKind.REFRESH))
+        async with db.oauth_unit(write=True) as store:
+            return await store.rotate_refresh_token(old, "cns_1", pair, NOW)
+
+    outcomes = await asyncio.gather(*(rotate(i) for i in range(20)))
+    assert outcomes.count(Transition.DONE) == 1
+    assert outcomes.count(Transition.CLAIM_LOST) == 19
+    winner = outcomes.index(Transition.DONE)
+    for i in range(20):
+        found = await lookup(db, f"b{i:063x}")
+        assert (found is not None) == (i == winner)
+
+
+async def test_a_revocation_racing_rotations_leaves_no_live_token_behind(db):
+    olds = [f"d{i:063x}" for i in range(10)]
+    async with db.oauth_unit(write=True) as store:
+        await store.save_tokens(*(token(o, TokenKind.REFRESH) for o in olds))
+
+    async def rotate(i: int):
+        pair = (token(f"a{i:063x}"), token(f"b{i:063x}", TokenKind.REFRESH))
+        async with db.oauth_unit(write=True) as store:
+            return await store.rotate_refresh_token(olds[i], "cns_1", pair, NOW)
+
+    async def revoke():
+        async with db.oauth_unit(write=True) as store:
+            await store.revoke_consent("cns_1", NOW)
+
+    jobs = [rotate(i) for i in range(5)] + [revoke()] + [rotate(i) for i in range(5, 10)]
+    outcomes = await asyncio.gather(*jobs)
+    assert set(outcomes) <= {Transition.DONE, Transition.CONSENT_REVOKED, None}
+    for i in range(10):
+        for digest in (olds[i], f"a{i:063x}", f"b{i:063x}"):
+            found = await lookup(db, digest)
+            assert found is None or found.revoked_at is not None, digest

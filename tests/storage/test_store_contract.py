@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from piksend.oauth.types import AuthorizationCode, PendingAuthorization, TokenKind, TokenRecord
+from piksend.oauth.types import (
+    AuthorizationCode,
+    PendingAuthorization,
+    TokenKind,
+    TokenRecord,
+    Transition,
+)
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
 from piksend.storage.oauth_store import SqlOAuthStore
@@ -154,6 +160,78 @@ async def test_token_round_trip_keeps_aware_utc_times(store):
     assert found.scope == ("profile:read",)
     assert found.kind is TokenKind.ACCESS
     assert await store.find_token("9" * 64) is None
+
+
+NEW = ("4" * 64, "5" * 64)
+
+
+def new_pair(consent_id) -> tuple[TokenRecord, TokenRecord]:
+    return token(consent_id, NEW[0]), token(consent_id, NEW[1], TokenKind.REFRESH)
+
+
+async def test_rotation_claims_once_and_saves_only_the_winners_pair(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "r" * 64, TokenKind.REFRESH))
+    first = await store.rotate_refresh_token("r" * 64, cid, new_pair(cid), NOW)
+    assert first is Transition.DONE
+    assert (await store.find_token("r" * 64)).rotated_at == NOW
+    assert (await store.find_token(NEW[1])).kind is TokenKind.REFRESH
+    again = (token(cid, "6" * 64), token(cid, "7" * 64, TokenKind.REFRESH))
+    assert await store.rotate_refresh_token("r" * 64, cid, again, NOW) is Transition.CLAIM_LOST
+    assert await store.find_token("6" * 64) is None
+
+
+async def test_rotation_of_a_revoked_consent_changes_nothing(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "r" * 64, TokenKind.REFRESH))
+    await store.revoke_consent(cid, NOW)
+    outcome = await store.rotate_refresh_token("r" * 64, cid, new_pair(cid), NOW)
+    assert outcome is Transition.CONSENT_REVOKED
+    assert (await store.find_token("r" * 64)).rotated_at is None
+    assert await store.find_token(NEW[0]) is None
+
+
+async def test_rotation_refuses_an_access_token_and_an_expired_refresh_token(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "a" * 64), token(cid, "r" * 64, TokenKind.REFRESH, 60))
+    assert await store.rotate_refresh_token("a" * 64, cid, new_pair(cid), NOW) is (
+        Transition.CLAIM_LOST
+    )
+    later = NOW + timedelta(seconds=60)
+    assert await store.rotate_refresh_token("r" * 64, cid, new_pair(cid), later) is (
+        Transition.CLAIM_LOST
+    )
+    assert await store.find_token(NEW[0]) is None
+
+
+async def test_a_code_is_redeemed_once_and_only_the_winner_gets_tokens(store):
+    cid = await consent(store)
+    await store.save_code(code(cid))
+    assert await store.redeem_code("c" * 64, cid, new_pair(cid), NOW) is Transition.DONE
+    assert (await store.find_code("c" * 64)).used_at == NOW
+    assert (await store.find_token(NEW[0])).consent_id == cid
+    again = (token(cid, "6" * 64), token(cid, "7" * 64, TokenKind.REFRESH))
+    assert await store.redeem_code("c" * 64, cid, again, NOW) is Transition.CLAIM_LOST
+    assert await store.find_token("6" * 64) is None
+
+
+async def test_a_code_of_a_revoked_consent_is_used_up_but_issues_nothing(store):
+    cid = await consent(store)
+    await store.save_code(code(cid))
+    await store.revoke_consent(cid, NOW)
+    assert await store.redeem_code("c" * 64, cid, new_pair(cid), NOW) is (
+        Transition.CONSENT_REVOKED
+    )
+    assert (await store.find_code("c" * 64)).used_at == NOW
+    assert await store.find_token(NEW[0]) is None
+
+
+async def test_an_expired_code_is_not_redeemed(store):
+    cid = await consent(store)
+    await store.save_code(code(cid, ttl=60))
+    later = NOW + timedelta(seconds=60)
+    assert await store.redeem_code("c" * 64, cid, new_pair(cid), later) is Transition.CLAIM_LOST
+    assert await store.find_token(NEW[0]) is None
 
 
 def pending(expires_at) -> PendingAuthorization:

@@ -10,12 +10,14 @@ import itertools
 from dataclasses import replace
 from datetime import datetime
 
+from piksend.oauth.stores import redeem_code_in_steps, rotate_refresh_token_in_steps
 from piksend.oauth.types import (
     AuthorizationCode,
     Client,
     PendingAuthorization,
     Profile,
     TokenRecord,
+    Transition,
 )
 
 
@@ -110,6 +112,12 @@ class MemoryOAuthStore:
         record = self.tokens.get(digest)
         if record is not None and record.revoked_at is None:
             self.tokens[digest] = replace(record, revoked_at=now)
+
+    async def redeem_code(self, digest, consent_id, new, now) -> Transition:
+        return await redeem_code_in_steps(self, digest, consent_id, new, now)
+
+    async def rotate_refresh_token(self, digest, consent_id, new, now) -> Transition:
+        return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now)
 
     async def get_profile(self, user_id: str) -> Profile | None:
         email = self.usernames.get(user_id)

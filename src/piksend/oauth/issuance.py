@@ -1,25 +1,25 @@
-"""Issuing an access token and a refresh token for a consent (RFC 6749 §5.1)."""
+"""Minting an access token and a refresh token for a consent (RFC 6749 §5.1)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from piksend.oauth import tokens
-from piksend.oauth.stores import GrantStore
 from piksend.oauth.types import TokenKind, TokenPolicy, TokenRecord, TokenResponse
 
 
-async def issue_tokens(
+def mint_tokens(
     *,
     consent_id: str,
     client_id: str,
     user_id: str,
     scope: tuple[str, ...],
     refresh_scope: tuple[str, ...] | None = None,
-    grants: GrantStore,
     policy: TokenPolicy,
     now: datetime,
-) -> TokenResponse:
+) -> tuple[TokenResponse, tuple[TokenRecord, TokenRecord]]:
+    """New random values and the records (digests only) to store for them. Nothing is saved
+    here: the grant saves the records in the same step that claims its code or refresh token."""
     access = tokens.generate(tokens.Prefix.ACCESS_TOKEN)
     refresh = tokens.generate(tokens.Prefix.REFRESH_TOKEN)
     common = {
@@ -28,7 +28,7 @@ async def issue_tokens(
         "user_id": user_id,
         "issued_at": now,
     }
-    await grants.save_tokens(
+    records = (
         TokenRecord(
             digest=tokens.digest(access),
             kind=TokenKind.ACCESS,
@@ -45,9 +45,10 @@ async def issue_tokens(
             **common,
         ),
     )
-    return TokenResponse(
+    response = TokenResponse(
         access_token=access,
         refresh_token=refresh,
         expires_in=policy.access_token_ttl,
         scope=scope,
     )
+    return response, records

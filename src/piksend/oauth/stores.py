@@ -3,6 +3,12 @@
 Every method that decides a security-critical transition (``claim_code``,
 ``claim_refresh_token``, ``guard_consent``, ``take_pending``) must be one conditional
 statement whose row count picks the single winner (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+
+``redeem_code`` and ``rotate_refresh_token`` are a grant's whole write: claim, guard the consent,
+save the new tokens, in the order their docstrings give (the consent row is always locked before
+any token row is written, the order revocation takes, so a concurrent revocation cannot miss the
+new tokens). A store runs them as those steps inside its transaction, or as one statement where
+its database can (PostgreSQL: data-modifying CTEs, each step conditional on the one before).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from piksend.oauth.types import (
     PendingAuthorization,
     Profile,
     TokenRecord,
+    Transition,
 )
 
 
@@ -59,8 +66,44 @@ class GrantStore(Protocol):
 
     async def revoke_token(self, digest: str, now: datetime) -> None: ...
 
+    async def redeem_code(
+        self, digest: str, consent_id: str, new: tuple[TokenRecord, ...], now: datetime
+    ) -> Transition:
+        """claim_code, then guard_consent, then save_tokens(*new); stop at the first that fails."""
+
+    async def rotate_refresh_token(
+        self, digest: str, consent_id: str, new: tuple[TokenRecord, ...], now: datetime
+    ) -> Transition:
+        """guard_consent, then claim_refresh_token, then save_tokens(*new); stop at the first
+        that fails (a revoked consent is reported before a lost claim)."""
+
 
 class UserDirectory(Protocol):
     async def get_profile(self, user_id: str) -> Profile | None: ...
 
     async def get_username(self, user_id: str) -> str | None: ...
+
+
+async def redeem_code_in_steps(
+    store: GrantStore, digest: str, consent_id: str, new: tuple[TokenRecord, ...], now: datetime
+) -> Transition:
+    """GrantStore.redeem_code as its steps, for a store that runs them in one transaction."""
+    if not await store.claim_code(digest, now):
+        return Transition.CLAIM_LOST
+    if not await store.guard_consent(consent_id, now):
+        return Transition.CONSENT_REVOKED
+    await store.save_tokens(*new)
+    return Transition.DONE
+
+
+async def rotate_refresh_token_in_steps(
+    store: GrantStore, digest: str, consent_id: str, new: tuple[TokenRecord, ...], now: datetime
+) -> Transition:
+    """GrantStore.rotate_refresh_token as its steps, for a store that runs them in one
+    transaction."""
+    if not await store.guard_consent(consent_id, now):
+        return Transition.CONSENT_REVOKED
+    if not await store.claim_refresh_token(digest, now):
+        return Transition.CLAIM_LOST
+    await store.save_tokens(*new)
+    return Transition.DONE

@@ -85,6 +85,14 @@ class TokenRecord:
         return self.revoked_at is None and self.rotated_at is None and self.expires_at > now
 
 
+class Transition(StrEnum):
+    """How a grant's writes ended (GrantStore.rotate_refresh_token, GrantStore.redeem_code)."""
+
+    DONE = "done"  # claimed, consent guarded, the new tokens saved
+    CLAIM_LOST = "claim_lost"  # the code or refresh token was already used (or just expired)
+    CONSENT_REVOKED = "consent_revoked"  # the authorization was revoked: nothing issued
+
+
 @dataclass(frozen=True)
 class Profile:
     """What a token's owner shows the apps they approved (GET /api/v1/me, RFC 7662 username)."""

@@ -20,6 +20,9 @@ Two more things make the hot reads cheap under load:
   matters is re-checked by a conditional UPDATE inside it. The unit commits on success and on
   an expected OAuth error (a replayed code must persist the revocation it triggers), and
   rolls back on anything else.
+- **A grant's write is one statement.** Redeeming a code or rotating a refresh token (claim,
+  guard the consent, save the new pair) is a single statement (``oauth_store._grant_write``),
+  atomic by itself, so it needs no BEGIN and COMMIT round trips around it.
 """
 
 from __future__ import annotations
@@ -109,6 +112,8 @@ def _pending(batch: dict[Any, list[asyncio.Future]]):
 class AsyncpgExecutor:
     """oauth_store's Executor for one unit of work of a hot endpoint."""
 
+    one_statement_writes = True
+
     def __init__(self, fast: FastPath, *, transactional: bool) -> None:
         self.fast = fast
         self.transactional = transactional
@@ -130,6 +135,12 @@ class AsyncpgExecutor:
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]):
         if self.conn is None and statement.batch is not None:
             return await self.fast.coalescer(statement.batch).load(params[statement.batch.param])
+        conn = await self._connection()
+        return await conn.fetchrow(statement.pg_sql, *statement.pg_args(params))
+
+    async def atomic_row(self, statement: Statement, params: Mapping[str, Any]):
+        # One statement is a transaction of its own: no BEGIN/COMMIT round trips around it
+        # (inside a transaction already open, it simply joins it).
         conn = await self._connection()
         return await conn.fetchrow(statement.pg_sql, *statement.pg_args(params))
 

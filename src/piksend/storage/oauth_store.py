@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Text, any_, bindparam, delete, insert, select, update
+from sqlalchemy import Text, any_, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from piksend.oauth import types as o
+from piksend.oauth.stores import redeem_code_in_steps, rotate_refresh_token_in_steps
 from piksend.storage import tables as t
 
 _PG = asyncpg_dialect.dialect()
@@ -59,8 +60,15 @@ class Statement:
 
 
 class Executor(Protocol):
+    # True where a statement runs in a transaction of its own unless one is open, so a grant's
+    # whole write can be one PostgreSQL statement (``atomic_row``); False: steps, one transaction.
+    one_statement_writes: bool
+
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         """The first row as a mapping (``row["column"]``), or None."""
+
+    async def atomic_row(self, statement: Statement, params: Mapping[str, Any]) -> Any:
+        """Run one writing statement atomically and return its row (one_statement_writes)."""
 
     async def rowcount(self, statement: Statement, params: Mapping[str, Any]) -> int: ...
 
@@ -71,6 +79,8 @@ class Executor(Protocol):
 
 class SessionExecutor:
     """Statements on an AsyncSession's own connection and transaction (Core, not the ORM)."""
+
+    one_statement_writes = False
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -89,6 +99,9 @@ class SessionExecutor:
 
     async def executemany(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._execute(statement, list(rows))
+
+    async def atomic_row(self, statement: Statement, params: Mapping[str, Any]):
+        raise NotImplementedError("a session runs a grant's writes as steps")
 
 
 def _scope(raw: str) -> tuple[str, ...]:
@@ -236,6 +249,70 @@ _GET_PENDING = Statement(
 _TAKE_PENDING = Statement(
     delete(_PENDING).where(_PENDING.c.id == _b("pid"), _PENDING.c.user_id == _b("uid"))
 )
+
+
+# A grant's whole write as one PostgreSQL statement (GrantStore.redeem_code and
+# rotate_refresh_token): data-modifying CTEs, each step conditional on the one before through
+# an uncorrelated EXISTS, which PostgreSQL evaluates before the next step reads a row; so the
+# order of row locks is the steps' order (the consent before any token row), and the statement
+# is atomic on its own. RFC 6749 §4.1.2 (a code is used once), RFC 9700 §4.14.2 (rotation).
+_CODE_CLAIMED = """claimed AS (
+    UPDATE authorization_codes SET used_at = :now
+    WHERE digest = :digest AND used_at IS NULL AND expires_at > :now
+    RETURNING digest
+)"""
+_CONSENT_GUARDED_AFTER_CLAIM = """guarded AS (
+    UPDATE consents SET last_used_at = :now
+    WHERE id = :consent_id AND revoked_at IS NULL AND EXISTS (SELECT FROM claimed)
+    RETURNING id
+)"""
+_CONSENT_GUARDED = """guarded AS (
+    UPDATE consents SET last_used_at = :now
+    WHERE id = :consent_id AND revoked_at IS NULL
+    RETURNING id
+)"""
+_REFRESH_CLAIMED_AFTER_GUARD = """claimed AS (
+    UPDATE tokens SET rotated_at = :now
+    WHERE digest = :digest AND kind = 'refresh' AND rotated_at IS NULL
+      AND revoked_at IS NULL AND expires_at > :now AND EXISTS (SELECT FROM guarded)
+    RETURNING digest
+)"""
+_SAVED_AFTER = """saved AS (
+    INSERT INTO tokens (digest, kind, consent_id, client_id, user_id, scope, issued_at,
+                        expires_at)
+    SELECT * FROM unnest(
+        CAST(:n_digest AS text[]), CAST(:n_kind AS text[]), CAST(:n_consent_id AS text[]),
+        CAST(:n_client_id AS text[]), CAST(:n_user_id AS text[]), CAST(:n_scope AS text[]),
+        CAST(:n_issued_at AS timestamptz[]), CAST(:n_expires_at AS timestamptz[]))
+    WHERE EXISTS (SELECT FROM {after})
+    RETURNING digest
+)"""
+_OUTCOME = """SELECT (SELECT count(*) FROM claimed) AS claimed,
+       (SELECT count(*) FROM guarded) AS guarded, (SELECT count(*) FROM saved) AS saved"""
+
+
+def _grant_write(first: str, second: str) -> Statement:
+    """``first``, then ``second`` if ``first`` changed a row, then the new tokens if ``second``
+    did; and how far it got. The pieces are the constants above: no value is ever spliced in."""
+    saved = _SAVED_AFTER.format(after=second.split(" ", 1)[0])
+    return Statement(text(f"WITH {first},\n{second},\n{saved}\n{_OUTCOME}"))
+
+
+_REDEEM_CODE_PG = _grant_write(_CODE_CLAIMED, _CONSENT_GUARDED_AFTER_CLAIM)
+_ROTATE_REFRESH_PG = _grant_write(_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD)
+
+
+def _new_columns(new: tuple[o.TokenRecord, ...]) -> dict[str, list]:
+    return {
+        "n_digest": [r.digest for r in new],
+        "n_kind": [str(r.kind) for r in new],
+        "n_consent_id": [r.consent_id for r in new],
+        "n_client_id": [r.client_id for r in new],
+        "n_user_id": [r.user_id for r in new],
+        "n_scope": [" ".join(r.scope) for r in new],
+        "n_issued_at": [r.issued_at for r in new],
+        "n_expires_at": [r.expires_at for r in new],
+    }
 
 
 class SqlOAuthStore:
@@ -400,6 +477,35 @@ class SqlOAuthStore:
 
     async def revoke_token(self, digest: str, now: datetime) -> None:
         await self.x.rowcount(_REVOKE_TOKEN, {"b_digest": digest, "b_now": now})
+
+    async def _grant_write(self, statement, digest, consent_id, new, now) -> dict:
+        params = {"digest": digest, "consent_id": consent_id, "now": now, **_new_columns(new)}
+        row = await self.x.atomic_row(statement, params)
+        return {"claimed": row["claimed"], "guarded": row["guarded"], "saved": row["saved"]}
+
+    async def redeem_code(
+        self, digest: str, consent_id: str, new: tuple[o.TokenRecord, ...], now: datetime
+    ) -> o.Transition:
+        if not self.x.one_statement_writes:
+            return await redeem_code_in_steps(self, digest, consent_id, new, now)
+        done = await self._grant_write(_REDEEM_CODE_PG, digest, consent_id, new, now)
+        if not done["claimed"]:
+            return o.Transition.CLAIM_LOST
+        if not done["guarded"]:
+            return o.Transition.CONSENT_REVOKED
+        return o.Transition.DONE
+
+    async def rotate_refresh_token(
+        self, digest: str, consent_id: str, new: tuple[o.TokenRecord, ...], now: datetime
+    ) -> o.Transition:
+        if not self.x.one_statement_writes:
+            return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now)
+        done = await self._grant_write(_ROTATE_REFRESH_PG, digest, consent_id, new, now)
+        if not done["guarded"]:
+            return o.Transition.CONSENT_REVOKED
+        if not done["claimed"]:
+            return o.Transition.CLAIM_LOST
+        return o.Transition.DONE
 
     # UserDirectory
     async def get_profile(self, user_id: str) -> o.Profile | None:

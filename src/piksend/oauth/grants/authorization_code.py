@@ -7,9 +7,9 @@ from datetime import datetime
 
 from piksend.oauth import pkce, tokens
 from piksend.oauth.errors import InvalidGrantError, InvalidRequestError
-from piksend.oauth.issuance import issue_tokens
+from piksend.oauth.issuance import mint_tokens
 from piksend.oauth.stores import GrantStore
-from piksend.oauth.types import Client, TokenPolicy, TokenResponse
+from piksend.oauth.types import Client, TokenPolicy, TokenResponse, Transition
 
 INVALID_CODE = "Invalid authorization code"
 CODE_REUSED = "Authorization code has already been used"
@@ -46,20 +46,21 @@ async def exchange_code(
         raise InvalidGrantError("redirect_uri does not match the authorization request")
     pkce.verify(params.get("code_verifier"), record.code_challenge)
 
-    # One conditional UPDATE claims the code: of any number of concurrent requests exactly
-    # one wins. The consent is checked (and its row locked) before any token row is written,
-    # the same order revocation takes, so a concurrent revocation cannot miss the new tokens.
-    if not await grants.claim_code(digest, now):
-        await grants.revoke_consent(record.consent_id, now)
-        raise InvalidGrantError(CODE_REUSED)
-    if not await grants.guard_consent(record.consent_id, now):
-        raise InvalidGrantError("The authorization has been revoked")
-    return await issue_tokens(
+    response, new = mint_tokens(
         consent_id=record.consent_id,
         client_id=client.client_id,
         user_id=record.user_id,
         scope=record.scope,
-        grants=grants,
         policy=policy,
         now=now,
     )
+    # One conditional UPDATE claims the code: of any number of concurrent requests exactly
+    # one wins. The consent is checked (and its row locked) before any token row is written,
+    # the same order revocation takes, so a concurrent revocation cannot miss the new tokens.
+    outcome = await grants.redeem_code(digest, record.consent_id, new, now)
+    if outcome is Transition.CLAIM_LOST:
+        await grants.revoke_consent(record.consent_id, now)
+        raise InvalidGrantError(CODE_REUSED)
+    if outcome is Transition.CONSENT_REVOKED:
+        raise InvalidGrantError("The authorization has been revoked")
+    return response

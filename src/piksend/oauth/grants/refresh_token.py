@@ -7,9 +7,9 @@ from datetime import datetime
 
 from piksend.oauth import scopes, tokens
 from piksend.oauth.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
-from piksend.oauth.issuance import issue_tokens
+from piksend.oauth.issuance import mint_tokens
 from piksend.oauth.stores import GrantStore
-from piksend.oauth.types import Client, TokenKind, TokenPolicy, TokenResponse
+from piksend.oauth.types import Client, TokenKind, TokenPolicy, TokenResponse, Transition
 
 INVALID_REFRESH = "Invalid refresh token"
 REFRESH_REUSED = "Refresh token has already been used; the authorization has been revoked"
@@ -49,18 +49,21 @@ async def refresh(
     if not access_scope:
         raise InvalidScopeError("The app is no longer registered for any scope of this grant")
 
-    if not await grants.guard_consent(record.consent_id, now):
-        raise InvalidGrantError("Refresh token has been revoked")
-    if not await grants.claim_refresh_token(digest, now):
-        await grants.revoke_consent(record.consent_id, now)
-        raise InvalidGrantError(REFRESH_REUSED)
-    return await issue_tokens(
+    response, new = mint_tokens(
         consent_id=record.consent_id,
         client_id=client.client_id,
         user_id=record.user_id,
         scope=access_scope,
         refresh_scope=record.scope,
-        grants=grants,
         policy=policy,
         now=now,
     )
+    # The consent is guarded (and locked) first, then exactly one of any number of concurrent
+    # requests claims the refresh token, and only its new pair is saved.
+    outcome = await grants.rotate_refresh_token(digest, record.consent_id, new, now)
+    if outcome is Transition.CONSENT_REVOKED:
+        raise InvalidGrantError("Refresh token has been revoked")
+    if outcome is Transition.CLAIM_LOST:
+        await grants.revoke_consent(record.consent_id, now)
+        raise InvalidGrantError(REFRESH_REUSED)
+    return response
