@@ -22,34 +22,8 @@ async def db():
     if testdb.pg_url() is None:
         pytest.skip(testdb.PG_SKIP_REASON)
     database = Database(testdb.reset_postgres(testdb.pg_url()), pool_size=24)
+    await testdb.add_user_and_client(database, NOW, name="Ann")
     async with database.unit_of_work() as session:
-        session.add(
-            t.User(
-                id="usr_a",
-                email="a@example.com",
-                name="Ann",
-                password_hash="x",
-                avatar_url=None,
-                created_at=NOW,
-            )
-        )
-        await session.flush()
-        session.add(
-            t.Client(
-                id="cli_1",
-                owner_id="usr_a",
-                name="App",
-                description="",
-                logo_url=None,
-                website_url=None,
-                redirect_uris=["https://a/cb"],
-                scopes="profile:read",
-                secret_digest="d" * 64,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        await session.flush()
         session.add(
             t.Consent(id="cns_1", user_id="usr_a", client_id="cli_1", scope="x", created_at=NOW)
         )

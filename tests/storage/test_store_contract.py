@@ -13,7 +13,6 @@ from piksend.oauth.types import (
     TokenRecord,
     Transition,
 )
-from piksend.storage import tables as t
 from piksend.storage.engine import Database
 from piksend.storage.oauth_store import SqlOAuthStore
 from tests.support import db as testdb
@@ -34,33 +33,7 @@ async def store(request, tmp_path, tmp_path_factory):
     else:
         url = testdb.fresh_sqlite(tmp_path, tmp_path_factory.getbasetemp())
     db = Database(url)
-    async with db.unit_of_work() as session:
-        session.add(
-            t.User(
-                id="usr_a",
-                email="a@example.com",
-                name="A",
-                password_hash="x",
-                avatar_url=None,
-                created_at=NOW,
-            )
-        )
-        await session.flush()
-        session.add(
-            t.Client(
-                id="cli_1",
-                owner_id="usr_a",
-                name="App",
-                description="",
-                logo_url=None,
-                website_url=None,
-                redirect_uris=["https://a/cb"],
-                scopes="profile:read",
-                secret_digest="d" * 64,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+    await testdb.add_user_and_client(db, NOW)
     if request.param == "postgresql-asyncpg":
         # The hot endpoints' executor: the same statements straight on asyncpg.
         async with db.fast.unit(write=True) as fast_store:

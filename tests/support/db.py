@@ -74,3 +74,36 @@ def drop_pg_database(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+async def add_user_and_client(database, now, *, name: str = "A") -> None:
+    """User ``usr_a`` (a@example.com) and her app ``cli_1`` (profile:read, https://a/cb)."""
+    from piksend.storage import tables as t
+
+    async with database.unit_of_work() as session:
+        session.add(
+            t.User(
+                id="usr_a",
+                email="a@example.com",
+                name=name,
+                password_hash="x",
+                avatar_url=None,
+                created_at=now,
+            )
+        )
+        await session.flush()
+        session.add(
+            t.Client(
+                id="cli_1",
+                owner_id="usr_a",
+                name="App",
+                description="",
+                logo_url=None,
+                website_url=None,
+                redirect_uris=["https://a/cb"],
+                scopes="profile:read",
+                secret_digest="d" * 64,
+                created_at=now,
+                updated_at=now,
+            )
+        )
