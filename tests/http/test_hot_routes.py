@@ -53,3 +53,27 @@ async def test_a_body_over_the_limit_is_refused_before_a_hot_endpoint(http, path
         path, content=b"a=" + b"x" * 2_000_000, headers={"content-type": "text/plain"}
     )
     assert response.status_code == 413
+
+
+async def test_a_streamed_body_over_the_limit_is_cut_off_with_a_json_413(http):
+    async def chunks():
+        for _ in range(40):
+            yield b"x" * 4096
+
+    response = await http.post(
+        "/api/oauth/token",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_hot_requests_are_counted_under_their_route_template(http):
+    await http.post("/api/oauth/revoke", data={"token": "x"})
+    text = (await http.get("/metrics")).text
+    assert (
+        'piksend_http_requests_total{method="POST",route="/api/oauth/revoke",status="401"} 1.0'
+        in text
+    )
