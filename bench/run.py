@@ -388,8 +388,10 @@ def run_scale(backend: str, args, server_pin, load_pin) -> dict:
                         file=sys.stderr,
                     )
                 with servers(url, work, args, server_pin) as (base, cbase):
+                    # A warm-up long enough for a cluster seeded seconds before to settle.
+                    wrk(cbase, "ceiling", "-", client, args, load_pin, duration=2)
                     for mode in ("introspect", "me"):
-                        wrk(base, mode, access, client, args, load_pin, duration=1)
+                        wrk(base, mode, access, client, args, load_pin, duration=3)
                     row = {"ceiling": wrk(cbase, "ceiling", "-", client, args, load_pin)}
                     for mode in ("introspect", "me"):
                         row[mode] = wrk(base, mode, access, client, args, load_pin)

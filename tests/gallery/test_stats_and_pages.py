@@ -72,8 +72,8 @@ async def test_a_range_that_ends_before_it_starts_is_400(world):
     assert response.status_code == 400
     assert response.json() == {
         "error": "invalid_request",
-        "error_description": "from must not be after to",
-        "field": "from",
+        "error_description": "start must not be after end",
+        "field": "start",
     }
 
 
@@ -132,7 +132,7 @@ async def test_a_range_ending_in_the_first_days_of_year_one_is_400_not_a_server_
     assert response.json() == {
         "error": "invalid_request",
         "error_description": "The range must start on or after 0001-01-01",
-        "field": "from",
+        "field": "start",
     }
 
 

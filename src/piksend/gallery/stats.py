@@ -82,12 +82,12 @@ def date_range(start: date | None, end: date | None, *, today: date) -> tuple[da
             start = end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
         except OverflowError:  # the default start would fall before 0001-01-01
             raise InvalidRange(
-                f"The range must start on or after {date.min.isoformat()}", field="from"
+                f"The range must start on or after {date.min.isoformat()}", field="start"
             ) from None
     if start > end:
-        raise InvalidRange("from must not be after to", field="from")
+        raise InvalidRange("start must not be after end", field="start")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise InvalidRange(f"The range must be at most {MAX_RANGE_DAYS} days", field="from")
+        raise InvalidRange(f"The range must be at most {MAX_RANGE_DAYS} days", field="start")
     return start, end
 
 
