@@ -11,6 +11,7 @@ from piksend.oauth.errors import InvalidGrantError
 from piksend.oauth.types import TokenKind, TokenRecord, Transition
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
+from piksend.storage.fastpath import MAX_BATCH
 from tests.support import db as testdb
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -217,3 +218,11 @@ async def test_a_revocation_racing_rotations_leaves_no_live_token_behind(db):
         for digest in (olds[i], f"a{i:063x}", f"b{i:063x}"):
             found = await lookup(db, digest)
             assert found is None or found.revoked_at is not None, digest
+
+
+async def test_a_round_holds_at_most_max_batch_keys_and_the_rest_go_next(db, monkeypatch):
+    rounds = count_queries(db, monkeypatch)
+    digests = [f"c{i:063x}" for i in range(MAX_BATCH + 44)] + [f"{3:064x}"]
+    found = await asyncio.gather(*(lookup(db, d) for d in digests))
+    assert [len(keys) for keys in rounds] == [MAX_BATCH, 45]
+    assert found[-1].digest == f"{3:064x}" and all(r is None for r in found[:-1])
