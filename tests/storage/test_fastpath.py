@@ -12,6 +12,7 @@ from piksend.oauth.types import TokenKind, TokenRecord, Transition
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
 from piksend.storage.fastpath import MAX_BATCH
+from piksend.storage.oauth_store import AtomicWriter, SqlOAuthStore
 from tests.support import db as testdb
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -226,3 +227,10 @@ async def test_a_round_holds_at_most_max_batch_keys_and_the_rest_go_next(db, mon
     found = await asyncio.gather(*(lookup(db, d) for d in digests))
     assert [len(keys) for keys in rounds] == [MAX_BATCH, 45]
     assert found[-1].digest == f"{3:064x}" and all(r is None for r in found[:-1])
+
+
+async def test_only_the_fast_path_writes_a_grant_in_one_statement(db):
+    async with db.oauth_unit(write=True) as fast_store:
+        assert isinstance(fast_store.x, AtomicWriter)
+    async with db.unit_of_work() as session:
+        assert not isinstance(SqlOAuthStore(session).x, AtomicWriter)

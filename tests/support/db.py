@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
+from piksend.storage import tables as t
 from piksend.storage.engine import sync_url
 from piksend.storage.schema import upgrade
-from piksend.storage.tables import Base
 
 PG_ENV = "PIKSEND_TEST_POSTGRES_URL"
 PG_SKIP_REASON = f"{PG_ENV} is not set: PostgreSQL variant skipped (CI sets it)"
@@ -42,7 +42,7 @@ def reset_postgres(url: str) -> str:
         upgrade(url)
         _pg_migrated.add(url)
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = ", ".join(f'"{t.name}"' for t in t.Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
     engine.dispose()
@@ -78,8 +78,6 @@ def drop_pg_database(url: str) -> None:
 
 async def add_user_and_client(database, now, *, name: str = "A") -> None:
     """User ``usr_a`` (a@example.com) and her app ``cli_1`` (profile:read, https://a/cb)."""
-    from piksend.storage import tables as t
-
     async with database.unit_of_work() as session:
         session.add(
             t.User(

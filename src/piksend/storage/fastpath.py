@@ -21,7 +21,7 @@ Two more things make the hot reads cheap under load:
   an expected OAuth error (a replayed code must persist the revocation it triggers), and
   rolls back on anything else.
 - **A grant's write is one statement.** Redeeming a code or rotating a refresh token (claim,
-  guard the consent, save the new pair) is a single statement (``oauth_store._grant_write``),
+  guard the consent, save the new pair) is a single statement (``oauth_store._grant_write_statement``),
   atomic by itself, so it needs no BEGIN and COMMIT round trips around it.
 """
 
@@ -110,9 +110,7 @@ def _pending(batch: dict[Any, list[asyncio.Future]]):
 
 
 class AsyncpgExecutor:
-    """oauth_store's Executor for one unit of work of a hot endpoint."""
-
-    one_statement_writes = True
+    """oauth_store's Executor (and AtomicWriter) for one unit of work of a hot endpoint."""
 
     def __init__(self, fast: FastPath, *, transactional: bool) -> None:
         self.fast = fast

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Text, any_, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -60,15 +60,8 @@ class Statement:
 
 
 class Executor(Protocol):
-    # True where a statement runs in a transaction of its own unless one is open, so a grant's
-    # whole write can be one PostgreSQL statement (``atomic_row``); False: steps, one transaction.
-    one_statement_writes: bool
-
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         """The first row as a mapping (``row["column"]``), or None."""
-
-    async def atomic_row(self, statement: Statement, params: Mapping[str, Any]) -> Any:
-        """Run one writing statement atomically and return its row (one_statement_writes)."""
 
     async def rowcount(self, statement: Statement, params: Mapping[str, Any]) -> int: ...
 
@@ -77,10 +70,17 @@ class Executor(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
+class AtomicWriter(Protocol):
+    """An executor on PostgreSQL where a statement runs as a transaction of its own unless one
+    is open: a grant's whole write can then be one statement (``_REDEEM_CODE_PG`` and co).
+    Executors without it run a grant's write as its steps inside their transaction."""
+
+    async def atomic_row(self, statement: Statement, params: Mapping[str, Any]) -> Any: ...
+
+
 class SessionExecutor:
     """Statements on an AsyncSession's own connection and transaction (Core, not the ORM)."""
-
-    one_statement_writes = False
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -99,9 +99,6 @@ class SessionExecutor:
 
     async def executemany(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._execute(statement, list(rows))
-
-    async def atomic_row(self, statement: Statement, params: Mapping[str, Any]):
-        raise NotImplementedError("a session runs a grant's writes as steps")
 
 
 def _scope(raw: str) -> tuple[str, ...]:
@@ -291,15 +288,17 @@ _OUTCOME = """SELECT (SELECT count(*) FROM claimed) AS claimed,
        (SELECT count(*) FROM guarded) AS guarded, (SELECT count(*) FROM saved) AS saved"""
 
 
-def _grant_write(first: str, second: str) -> Statement:
+def _grant_write_statement(first: str, second: str) -> Statement:
     """``first``, then ``second`` if ``first`` changed a row, then the new tokens if ``second``
     did; and how far it got. The pieces are the constants above: no value is ever spliced in."""
     saved = _SAVED_AFTER.format(after=second.split(" ", 1)[0])
     return Statement(text(f"WITH {first},\n{second},\n{saved}\n{_OUTCOME}"))
 
 
-_REDEEM_CODE_PG = _grant_write(_CODE_CLAIMED, _CONSENT_GUARDED_AFTER_CLAIM)
-_ROTATE_REFRESH_PG = _grant_write(_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD)
+_REDEEM_CODE_PG = _grant_write_statement(_CODE_CLAIMED, _CONSENT_GUARDED_AFTER_CLAIM)
+_CODE_ORDER = (("claimed", o.Transition.CLAIM_LOST), ("guarded", o.Transition.CONSENT_REVOKED))
+_ROTATE_REFRESH_PG = _grant_write_statement(_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD)
+_REFRESH_ORDER = (("guarded", o.Transition.CONSENT_REVOKED), ("claimed", o.Transition.CLAIM_LOST))
 
 
 def _new_columns(new: tuple[o.TokenRecord, ...]) -> dict[str, list]:
@@ -478,34 +477,35 @@ class SqlOAuthStore:
     async def revoke_token(self, digest: str, now: datetime) -> None:
         await self.x.rowcount(_REVOKE_TOKEN, {"b_digest": digest, "b_now": now})
 
-    async def _grant_write(self, statement, digest, consent_id, new, now) -> dict:
+    async def _grant_write(
+        self, writer: AtomicWriter, statement: Statement, digest, consent_id, new, now, *, order
+    ) -> o.Transition:
+        """Run a grant's one-statement write; the first step of ``order`` that changed no row
+        names the outcome (the steps run in that order, each only if the one before did)."""
         params = {"digest": digest, "consent_id": consent_id, "now": now, **_new_columns(new)}
-        row = await self.x.atomic_row(statement, params)
-        return {"claimed": row["claimed"], "guarded": row["guarded"], "saved": row["saved"]}
+        row = await writer.atomic_row(statement, params)
+        for step, outcome in order:
+            if not row[step]:
+                return outcome
+        return o.Transition.DONE
 
     async def redeem_code(
         self, digest: str, consent_id: str, new: tuple[o.TokenRecord, ...], now: datetime
     ) -> o.Transition:
-        if not self.x.one_statement_writes:
+        if not isinstance(self.x, AtomicWriter):
             return await redeem_code_in_steps(self, digest, consent_id, new, now)
-        done = await self._grant_write(_REDEEM_CODE_PG, digest, consent_id, new, now)
-        if not done["claimed"]:
-            return o.Transition.CLAIM_LOST
-        if not done["guarded"]:
-            return o.Transition.CONSENT_REVOKED
-        return o.Transition.DONE
+        return await self._grant_write(
+            self.x, _REDEEM_CODE_PG, digest, consent_id, new, now, order=_CODE_ORDER
+        )
 
     async def rotate_refresh_token(
         self, digest: str, consent_id: str, new: tuple[o.TokenRecord, ...], now: datetime
     ) -> o.Transition:
-        if not self.x.one_statement_writes:
+        if not isinstance(self.x, AtomicWriter):
             return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now)
-        done = await self._grant_write(_ROTATE_REFRESH_PG, digest, consent_id, new, now)
-        if not done["guarded"]:
-            return o.Transition.CONSENT_REVOKED
-        if not done["claimed"]:
-            return o.Transition.CLAIM_LOST
-        return o.Transition.DONE
+        return await self._grant_write(
+            self.x, _ROTATE_REFRESH_PG, digest, consent_id, new, now, order=_REFRESH_ORDER
+        )
 
     # UserDirectory
     async def get_profile(self, user_id: str) -> o.Profile | None:
