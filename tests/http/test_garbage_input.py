@@ -11,6 +11,10 @@ GARBAGE_BODIES = [
     b"a=" + b"%" * 1000,
     b"&&&&===&&&",
     "grant_type=authorization_code&code=\u2603".encode(),
+    # JSON escapes of lone UTF-16 surrogates: valid JSON, but no text (RFC 8259 §8.2).
+    b'{"client_id": "\\ud800", "client_secret": "x", "token": "y", "grant_type": "refresh_token"}',
+    b'{"client_id": "a", "client_secret": "x", "token": "\\udfff", "refresh_token": "\\udfff"}',
+    b'{"\\ud800": "x", "client_id": "a", "client_secret": "b"}',
 ]
 
 

@@ -28,6 +28,14 @@ def _add(params: dict[str, str], name: str, value: str) -> None:
     params[name] = value
 
 
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
 async def read_params(request: Request) -> dict[str, str]:
     params: dict[str, str] = {}
     body = await request.body()
@@ -44,6 +52,10 @@ async def read_params(request: Request) -> dict[str, str]:
                 continue
             if not isinstance(value, str):
                 raise InvalidRequestError(f"Parameter {name} must be a string")
+            if not (name + value).isascii() and not _is_text(name + value):
+                # RFC 8259 §8.2: "\ud800" is valid JSON but no Unicode text; nothing can store,
+                # hash or compare it, so it is the client's error, not the server's.
+                raise InvalidRequestError("The JSON body holds a string that is not valid text")
             _add(params, name, value)
     elif media_type == "application/x-www-form-urlencoded":
         try:
