@@ -17,7 +17,6 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.routing import Route
 
 from piksend import __version__
 from piksend.errors import DomainError
@@ -31,7 +30,7 @@ from piksend.storage.maintenance import TrimPolicy, trim_forever
 from piksend.storage.tables import utcnow
 from piksend.web import ops
 from piksend.web.context import AppContext
-from piksend.web.hot import HotRoutes
+from piksend.web.hot import HotRoutes, hot_routes
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
 from piksend.web.routes import api, apps_api, docs, gallery_api, gallery_pages, oauth, pages
 from piksend.web.routes import settings as settings_pages
@@ -41,13 +40,6 @@ from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 log = logging.getLogger("piksend")
 WEB = Path(__file__).parent / "web"
 NUL_IN_TEXT = "22021"  # PostgreSQL character_not_in_repertoire
-# The endpoints every app calls all the time, dispatched ahead of FastAPI's router (web/hot.py).
-HOT_ROUTES = (
-    Route("/api/oauth/token", oauth.token, methods=["POST"]),
-    Route("/api/oauth/introspect", oauth.introspect_endpoint, methods=["POST"]),
-    Route("/api/oauth/revoke", oauth.revoke_endpoint, methods=["POST"]),
-    Route("/api/v1/me", api.me, methods=["GET"]),
-)
 
 
 def _wants_json(request: Request) -> bool:
@@ -110,22 +102,22 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
     )
     app.state.webhook_worker = worker
-    # Innermost first: the hot endpoints skip FastAPI's router but not the middlewares below.
-    app.add_middleware(HotRoutes, owner=app, routes=HOT_ROUTES)
-    app.add_middleware(
-        BodyLimitMiddleware,
-        default_limit=settings.max_body_bytes,
-        upload_limit=settings.max_upload_bytes + 64 * 1024,
-    )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.state.metrics = metrics
-    app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # HTML pages, health and metrics are not part of the API contract (/api/openapi.json).
     for router in (ops.router, pages.router, settings_pages.router, docs.router, apps_api.router):
         app.include_router(router, include_in_schema=False)
     for router in (oauth.router, api.router, gallery_api.router, gallery_pages.router):
         app.include_router(router)
+    # Innermost first: the routes marked @hot skip FastAPI's router, not the middlewares below.
+    app.add_middleware(HotRoutes, owner=app, routes=hot_routes(app.routes))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes + 64 * 1024,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     install_openapi(app)
     _install_error_handlers(app)
     return app

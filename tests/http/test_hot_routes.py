@@ -3,16 +3,54 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import Depends, FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
-from piksend.app import HOT_ROUTES
+from piksend.web.hot import HotRouteError, hot, hot_routes
 from piksend.web.routes import oauth
 
+HOT_PATHS = {
+    ("POST", "/api/oauth/token"),
+    ("POST", "/api/oauth/introspect"),
+    ("POST", "/api/oauth/revoke"),
+    ("GET", "/api/v1/me"),
+}
 
-async def test_every_hot_route_is_a_documented_route_of_the_app(app):
+
+async def test_the_hot_routes_are_the_ones_marked_and_each_is_documented(app):
+    marked = hot_routes(app.routes)
+    assert {(m, r.path) for r in marked for m in r.methods - {"HEAD"}} == HOT_PATHS
     paths = app.openapi()["paths"]
-    for route in HOT_ROUTES:
-        for method in route.methods - {"HEAD"}:
-            assert method.lower() in paths[route.path], (method, route.path)
+    for method, path in HOT_PATHS:
+        assert method.lower() in paths[path], (method, path)
+
+
+def test_a_hot_route_that_gains_a_dependency_is_refused_at_start_up():
+    async def needs_something() -> str:
+        return "x"
+
+    probe = FastAPI()
+
+    @probe.get("/probe")
+    @hot
+    async def endpoint(request: Request, thing: str = Depends(needs_something)) -> JSONResponse:
+        return JSONResponse({"thing": thing})
+
+    with pytest.raises(HotRouteError, match="needs_something"):
+        hot_routes(probe.routes)
+
+
+def test_a_hot_route_with_a_query_parameter_is_refused_at_start_up():
+    probe = FastAPI()
+
+    @probe.get("/probe")
+    @hot
+    async def endpoint(request: Request, limit: int = 10) -> JSONResponse:
+        return JSONResponse({"limit": limit})
+
+    with pytest.raises(HotRouteError, match="limit"):
+        hot_routes(probe.routes)
 
 
 async def test_other_methods_on_a_hot_path_still_get_405_with_allow(http):

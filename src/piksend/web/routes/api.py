@@ -15,6 +15,7 @@ from piksend.oauth.errors import BearerTokenError
 from piksend.oauth.types import TokenRecord
 from piksend.storage.oauth_store import SqlOAuthStore
 from piksend.web.context import ctx
+from piksend.web.hot import hot
 from piksend.web.routes.api_docs import guarded
 
 router = APIRouter(prefix="/api/v1")
@@ -63,6 +64,7 @@ def bearer(scope: str, *, read_only: bool = False):
 @router.get(
     "/me", summary="The signed-in user's profile", tags=["profile"], **guarded("profile:read")
 )
+@hot
 async def me(request: Request) -> JSONResponse:
     # The hottest bearer GET: one round trip on the fast path (the token's SELECT carries
     # its owner's profile), and no dependency solving.

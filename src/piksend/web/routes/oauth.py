@@ -20,6 +20,7 @@ from piksend.storage.oauth_store import SqlOAuthStore
 from piksend.web import csrf
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
+from piksend.web.hot import hot
 from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
@@ -156,6 +157,7 @@ async def consent(request: Request):
 
 
 @router.post("/api/oauth/token")
+@hot
 async def token(request: Request):
     c = ctx(request)
     try:
@@ -192,6 +194,7 @@ async def _client_call(request: Request, action, *, read_only: bool = False) -> 
 
 
 @router.post("/api/oauth/revoke")
+@hot
 async def revoke_endpoint(request: Request):
     async def action(params, client, store, c):
         await revoke(params, client, grants=store, now=c.now())
@@ -202,6 +205,7 @@ async def revoke_endpoint(request: Request):
 
 
 @router.post("/api/oauth/introspect")
+@hot
 async def introspect_endpoint(request: Request):
     async def action(params, client, store, c):
         return await introspect(
