@@ -74,7 +74,8 @@ async def _seed(db: Database) -> str:
                     code_challenge="c" * 43,
                     code_challenge_method="S256",
                     expires_at=when,
-                )
+                ),
+                NOW - timedelta(days=30),
             )
         s.add(
             t.BrowserSession(

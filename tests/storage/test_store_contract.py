@@ -79,7 +79,7 @@ def code(consent_id, digest="c" * 64, ttl=60) -> AuthorizationCode:
 
 async def test_a_code_can_be_claimed_once(store):
     cid = await consent(store)
-    await store.save_code(code(cid))
+    await store.save_code(code(cid), NOW)
     assert await store.claim_code("c" * 64, NOW) is True
     assert await store.claim_code("c" * 64, NOW) is False
     assert (await store.find_code("c" * 64)).used_at == NOW
@@ -87,7 +87,7 @@ async def test_a_code_can_be_claimed_once(store):
 
 async def test_an_expired_code_cannot_be_claimed(store):
     cid = await consent(store)
-    await store.save_code(code(cid, ttl=60))
+    await store.save_code(code(cid, ttl=60), NOW)
     assert await store.claim_code("c" * 64, NOW + timedelta(seconds=60)) is False
 
 
@@ -179,7 +179,7 @@ async def test_rotation_refuses_an_access_token_and_an_expired_refresh_token(sto
 
 async def test_a_code_is_redeemed_once_and_only_the_winner_gets_tokens(store):
     cid = await consent(store)
-    await store.save_code(code(cid))
+    await store.save_code(code(cid), NOW)
     assert await store.redeem_code("c" * 64, cid, new_pair(cid), NOW) is Transition.DONE
     assert (await store.find_code("c" * 64)).used_at == NOW
     assert (await store.find_token(NEW[0])).consent_id == cid
@@ -190,7 +190,7 @@ async def test_a_code_is_redeemed_once_and_only_the_winner_gets_tokens(store):
 
 async def test_a_code_of_a_revoked_consent_is_used_up_but_issues_nothing(store):
     cid = await consent(store)
-    await store.save_code(code(cid))
+    await store.save_code(code(cid), NOW)
     await store.revoke_consent(cid, NOW)
     assert await store.redeem_code("c" * 64, cid, new_pair(cid), NOW) is (
         Transition.CONSENT_REVOKED
@@ -201,7 +201,7 @@ async def test_a_code_of_a_revoked_consent_is_used_up_but_issues_nothing(store):
 
 async def test_an_expired_code_is_not_redeemed(store):
     cid = await consent(store)
-    await store.save_code(code(cid, ttl=60))
+    await store.save_code(code(cid, ttl=60), NOW)
     later = NOW + timedelta(seconds=60)
     assert await store.redeem_code("c" * 64, cid, new_pair(cid), later) is Transition.CLAIM_LOST
     assert await store.find_token(NEW[0]) is None

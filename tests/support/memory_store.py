@@ -75,7 +75,7 @@ class MemoryOAuthStore:
             if record.consent_id == consent_id and record.revoked_at is None:
                 self.tokens[digest] = replace(record, revoked_at=now)
 
-    async def save_code(self, code: AuthorizationCode) -> None:
+    async def save_code(self, code: AuthorizationCode, now: datetime) -> None:
         self.codes[code.digest] = code
 
     async def find_code(self, digest: str) -> AuthorizationCode | None:

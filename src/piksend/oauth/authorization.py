@@ -179,7 +179,8 @@ async def approve(
             code_challenge=pending.code_challenge,
             code_challenge_method=pending.code_challenge_method,
             expires_at=now + timedelta(seconds=policy.code_ttl),
-        )
+        ),
+        now,
     )
     return redirect_with(
         pending.redirect_uri, {"code": code, "state": pending.state, "iss": policy.issuer}

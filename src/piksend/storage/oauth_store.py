@@ -388,7 +388,7 @@ class SqlOAuthStore:
         await self.x.rowcount(_REVOKE_CONSENT, params)
         await self.x.rowcount(_REVOKE_FAMILY, params)
 
-    async def save_code(self, code: o.AuthorizationCode) -> None:
+    async def save_code(self, code: o.AuthorizationCode, now: datetime) -> None:
         await self.x.rowcount(
             _SAVE_CODE,
             {
@@ -400,7 +400,7 @@ class SqlOAuthStore:
                 "scope": " ".join(code.scope),
                 "code_challenge": code.code_challenge,
                 "code_challenge_method": code.code_challenge_method,
-                "created_at": t.utcnow(),
+                "created_at": now,
                 "expires_at": code.expires_at,
             },
         )
