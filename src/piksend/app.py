@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from piksend import __version__
+from piksend.clock import utcnow
 from piksend.errors import DomainError
 from piksend.gallery.blobs import LocalBlobStore
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
@@ -27,7 +28,6 @@ from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.engine import Database
 from piksend.storage.maintenance import TrimPolicy, trim_forever
-from piksend.storage.tables import utcnow
 from piksend.web import ops
 from piksend.web.context import AppContext
 from piksend.web.hot import HotRoutes, hot_routes

@@ -125,7 +125,7 @@ async def _with_session(settings: Settings, fn):
 
 def cmd_users_create(args) -> int:
     from piksend.accounts.service import create_user
-    from piksend.storage.tables import utcnow
+    from piksend.clock import utcnow
 
     async def run(session):
         return await create_user(
@@ -144,8 +144,8 @@ def cmd_users_create(args) -> int:
 def cmd_apps_create(args) -> int:
     from piksend.accounts.service import get_user_by_email
     from piksend.clients.service import AppFields, create_app
+    from piksend.clock import utcnow
     from piksend.errors import NotFound
-    from piksend.storage.tables import utcnow
 
     fields = AppFields(
         name=args.name,

@@ -1,0 +1,47 @@
+"""The schema: one declarative metadata over every area's tables (what Alembic compares).
+
+``from piksend.storage import tables as t`` then ``t.User``, ``t.Token``, ``t.Gallery``…: every
+table class is re-exported here, whichever area module defines it.
+"""
+
+from piksend.clock import utcnow
+from piksend.storage.tables.accounts import BrowserSession, LoginThrottle, User
+from piksend.storage.tables.base import NAMING_CONVENTION, Base, UTCDateTime, new_id
+from piksend.storage.tables.clients import Client, FormNonce, IntegrationTest
+from piksend.storage.tables.gallery import (
+    Gallery,
+    GalleryDailyStats,
+    Image,
+    Webhook,
+    WebhookDelivery,
+)
+from piksend.storage.tables.oauth import (
+    AuthorizationCode,
+    Consent,
+    PendingAuthorization,
+    Token,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AuthorizationCode",
+    "Base",
+    "BrowserSession",
+    "Client",
+    "Consent",
+    "FormNonce",
+    "Gallery",
+    "GalleryDailyStats",
+    "Image",
+    "IntegrationTest",
+    "LoginThrottle",
+    "PendingAuthorization",
+    "Token",
+    "UTCDateTime",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
+    "new_id",
+    # piksend.clock's, re-exported until the callers' imports are rewritten.
+    "utcnow",
+]
