@@ -22,27 +22,27 @@ def mint_tokens(
     here: the grant saves the records in the same step that claims its code or refresh token."""
     access = tokens.generate(tokens.Prefix.ACCESS_TOKEN)
     refresh = tokens.generate(tokens.Prefix.REFRESH_TOKEN)
-    common = {
-        "consent_id": consent_id,
-        "client_id": client_id,
-        "user_id": user_id,
-        "issued_at": now,
-    }
     records = (
         TokenRecord(
             digest=tokens.digest(access),
             kind=TokenKind.ACCESS,
+            consent_id=consent_id,
+            client_id=client_id,
+            user_id=user_id,
             scope=scope,
+            issued_at=now,
             expires_at=now + timedelta(seconds=policy.access_token_ttl),
-            **common,
         ),
         TokenRecord(
             digest=tokens.digest(refresh),
             kind=TokenKind.REFRESH,
+            consent_id=consent_id,
+            client_id=client_id,
+            user_id=user_id,
             # RFC 6749 §6: a new refresh token keeps the scope of the one it replaces.
             scope=refresh_scope if refresh_scope is not None else scope,
+            issued_at=now,
             expires_at=now + timedelta(seconds=policy.refresh_token_ttl),
-            **common,
         ),
     )
     response = TokenResponse(

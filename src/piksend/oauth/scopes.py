@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from piksend.oauth.errors import InvalidScopeError
 
 SCOPES: dict[str, str] = {
@@ -34,14 +36,10 @@ def parse_scope(raw: str | None) -> tuple[str, ...]:
     return canonical(tokens)
 
 
-def canonical(tokens) -> tuple[str, ...]:
+def canonical(tokens: Iterable[str]) -> tuple[str, ...]:
     order = {name: i for i, name in enumerate(SCOPES)}
     unique = set(tokens)
     return tuple(sorted(unique, key=lambda t: (order.get(t, len(order)), t)))
-
-
-def format_scope(tokens) -> str:
-    return " ".join(canonical(tokens))
 
 
 def require_known(tokens: tuple[str, ...]) -> None:

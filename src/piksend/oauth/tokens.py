@@ -8,7 +8,6 @@ nothing to brute-force, and the token endpoint must stay fast.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from enum import StrEnum
 
@@ -32,7 +31,3 @@ def generate_client_id() -> str:
 
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def matches(value: str, stored_digest: str) -> bool:
-    return hmac.compare_digest(digest(value), stored_digest)
