@@ -6,8 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from piksend.oauth import authorization
-from piksend.oauth.errors import UnsafeAuthorizationRequestError
+from piksend.oauth import authorization, tokens
+from piksend.oauth.errors import (
+    InvalidRequestError,
+    PendingAuthorizationGoneError,
+    UnsafeAuthorizationRequestError,
+)
 from piksend.oauth.pkce import s256
 from piksend.oauth.types import PendingAuthorization
 from tests.unit.conftest import NOW
@@ -165,3 +169,129 @@ async def test_approve_cannot_widen_the_request(store, policy):
         await authorization.approve(
             pending(), ("galleries:write",), grants=store, policy=policy, now=NOW
         )
+
+
+async def decide(store, policy, decision=authorization.Decision.APPROVE, **overrides):
+    values = dict(
+        user_id="usr_alice",
+        decision=decision,
+        scope=("profile:read", "galleries:read"),
+        pendings=store,
+        clients=store,
+        grants=store,
+        policy=policy,
+        now=NOW,
+    )
+    values.update(overrides)
+    return await authorization.decide("p1", **values)
+
+
+async def test_an_approved_decision_redirects_with_a_code_state_and_iss(store, policy):
+    await store.save_pending(pending())
+    url = await decide(store, policy)
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://app.example.com/cb"
+    assert set(query) == {"code", "state", "iss"}
+    assert (query["state"], query["iss"]) == (["xyz"], ["https://auth.example.com"])
+    (code,) = store.codes.values()
+    assert code.digest == tokens.digest(query["code"][0])
+    assert code.scope == ("profile:read", "galleries:read")
+    assert store.pending == {}
+
+
+async def test_a_denied_decision_redirects_with_access_denied_state_and_iss(store, policy):
+    await store.save_pending(pending())
+    url = await decide(store, policy, authorization.Decision.DENY)
+    assert url == (
+        "https://app.example.com/cb?error=access_denied"
+        "&error_description=The+user+denied+the+request&state=xyz"
+        "&iss=https%3A%2F%2Fauth.example.com"
+    )
+    assert (store.pending, store.consents, store.codes) == ({}, {}, {})
+
+
+async def test_an_expired_pending_request_cannot_be_decided(store, policy):
+    await store.save_pending(pending(expires_at=NOW))
+    with pytest.raises(PendingAuthorizationGoneError) as exc:
+        await decide(store, policy)
+    assert exc.value.description == authorization.PENDING_GONE
+    assert store.codes == {}
+
+
+async def test_a_pending_request_cannot_be_decided_once_its_client_is_gone(store, policy):
+    await store.save_pending(pending())
+    del store.clients["client-1"]
+    with pytest.raises(PendingAuthorizationGoneError) as exc:
+        await decide(store, policy)
+    assert exc.value.description == authorization.PENDING_GONE
+    assert store.codes == {}
+
+
+async def test_another_users_pending_request_cannot_be_decided(store, policy):
+    await store.save_pending(pending())
+    with pytest.raises(PendingAuthorizationGoneError):
+        await decide(store, policy, user_id="usr_mallory")
+    assert list(store.pending) == ["p1"]
+
+
+async def test_a_redirect_uri_no_longer_registered_gets_nothing_and_ends_the_request(store, policy):
+    await store.save_pending(pending(redirect_uri="https://old.example.com/cb"))
+    with pytest.raises(UnsafeAuthorizationRequestError) as exc:
+        await decide(store, policy, authorization.Decision.DENY)
+    assert type(exc.value) is UnsafeAuthorizationRequestError
+    assert exc.value.description == "redirect_uri does not match any registered URIs"
+    assert (store.pending, store.codes) == ({}, {})
+
+
+async def test_a_scope_no_longer_registered_is_not_granted(store, policy):
+    await store.save_pending(pending(scope=("profile:read", "stats:read")))
+    await decide(store, policy, scope=("profile:read", "stats:read"))
+    (code,) = store.codes.values()
+    assert code.scope == ("profile:read",)
+    (consent,) = store.consents.values()
+    assert consent["scope"] == ("profile:read",)
+
+
+async def test_approving_only_scopes_no_longer_registered_asks_again_and_keeps_the_request(
+    store, policy
+):
+    await store.save_pending(pending(scope=("profile:read", "stats:read")))
+    with pytest.raises(authorization.NoScopeApprovedError) as exc:
+        await decide(store, policy, scope=("stats:read",))
+    assert (exc.value.pending, exc.value.client) == (
+        pending(scope=("profile:read", "stats:read")),
+        store.clients["client-1"],
+    )
+    assert list(store.pending) == ["p1"]
+    assert store.codes == {}
+
+
+async def test_approving_no_scope_asks_again_and_keeps_the_request(store, policy):
+    await store.save_pending(pending())
+    with pytest.raises(authorization.NoScopeApprovedError):
+        await decide(store, policy, scope=())
+    assert list(store.pending) == ["p1"]
+
+
+async def test_a_decision_that_is_neither_approve_nor_deny_asks_again(store, policy):
+    await store.save_pending(pending())
+    with pytest.raises(InvalidRequestError) as exc:
+        await decide(store, policy, decision=None)
+    assert exc.value.description == "decision must be approve or deny"
+    assert list(store.pending) == ["p1"]
+
+
+async def test_the_consent_form_cannot_add_a_scope_that_was_not_requested(store, policy):
+    await store.save_pending(pending(scope=("profile:read",)))
+    await decide(store, policy, scope=("profile:read", "galleries:write"))
+    (code,) = store.codes.values()
+    assert code.scope == ("profile:read",)
+
+
+async def test_a_pending_request_is_decided_only_once(store, policy):
+    await store.save_pending(pending())
+    await decide(store, policy)
+    with pytest.raises(PendingAuthorizationGoneError):
+        await decide(store, policy, authorization.Decision.DENY)
+    assert len(store.codes) == 1

@@ -1,7 +1,8 @@
-"""The authorization endpoint: RFC 6749 §4.1.1–§4.1.2.1, RFC 7636 §4.3, RFC 9207 §2.
+"""Authorization endpoint and consent: RFC 6749 §3.3, §4.1.1–4.1.2.1, RFC 7636 §4.3, RFC 9207 §2.
 
 Validation happens in the order the RFC forces: first what makes a redirect safe (client and
 redirect URI, errors shown on the user's screen), then everything else (errors redirected).
+The decision is checked again the same way, since the app may change while the user reads.
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from piksend.oauth import pkce, redirect_uris, scopes, tokens
 from piksend.oauth.errors import (
+    AccessDeniedError,
     InvalidRequestError,
     InvalidScopeError,
     OAuthError,
+    PendingAuthorizationGoneError,
     UnsafeAuthorizationRequestError,
     UnsupportedResponseTypeError,
 )
-from piksend.oauth.stores import ClientStore, GrantStore
+from piksend.oauth.stores import ClientStore, GrantStore, PendingStore
 from piksend.oauth.types import (
     AuthorizationCode,
     AuthorizationRequest,
@@ -31,6 +35,14 @@ from piksend.oauth.types import (
 REDIRECT_URI_MISMATCH = "redirect_uri does not match any registered URIs"
 MAX_STATE_LENGTH = 1024
 MAX_PARAM_LENGTH = 2048
+PENDING_GONE = "The authorization request has expired or was already answered"
+
+
+class Decision(StrEnum):
+    """The user's answer on the consent screen."""
+
+    APPROVE = "approve"
+    DENY = "deny"
 
 
 class RedirectableAuthorizationError(Exception):
@@ -41,6 +53,18 @@ class RedirectableAuthorizationError(Exception):
         self.error = error
         self.redirect_uri = redirect_uri
         self.state = state
+
+
+class NoScopeApprovedError(InvalidScopeError):
+    """RFC 6749 §3.3: an approval names no scope both requested and still registered.
+
+    Nothing is taken: the user is asked again about the same ``pending`` request of ``client``.
+    """
+
+    def __init__(self, pending: PendingAuthorization, client: Client) -> None:
+        super().__init__("Approve at least one scope that was requested and is still registered")
+        self.pending = pending
+        self.client = client
 
 
 def _single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -107,13 +131,6 @@ async def validate_request(
         state=state,
         code_challenge=challenge,
     )
-
-
-def check_still_registered(pending: PendingAuthorization, client: Client) -> None:
-    """The app may change while the user reads the consent screen: its redirect URI must still
-    be registered when the decision is sent (RFC 6749 §3.1.2.2, §4.1.2.1), or nothing is sent."""
-    if redirect_uris.find_registered(client.redirect_uris, pending.redirect_uri) is None:
-        raise UnsafeAuthorizationRequestError(REDIRECT_URI_MISMATCH)
 
 
 def new_pending(
@@ -188,12 +205,51 @@ async def approve(
 
 
 def deny(pending: PendingAuthorization, issuer: str) -> str:
-    return redirect_with(
-        pending.redirect_uri,
-        {
-            "error": "access_denied",
-            "error_description": "The user denied the request",
-            "state": pending.state,
-            "iss": issuer,
-        },
+    """RFC 6749 §4.1.2.1: the user said no, redirected like every other error."""
+    error = AccessDeniedError("The user denied the request")
+    return error_redirect(
+        RedirectableAuthorizationError(error, pending.redirect_uri, pending.state), issuer
     )
+
+
+async def decide(
+    pending_id: str,
+    *,
+    user_id: str,
+    decision: Decision | None,
+    scope: Sequence[str],
+    pendings: PendingStore,
+    clients: ClientStore,
+    grants: GrantStore,
+    policy: TokenPolicy,
+    now: datetime,
+) -> str:
+    """The user's decision on a pending request: the redirect to send them to, or raise.
+
+    ``decision`` is None when the form named neither; ``scope`` holds the scopes the user ticked.
+    Raises :class:`PendingAuthorizationGoneError` or :class:`UnsafeAuthorizationRequestError`
+    (shown on the user's screen, never redirected), :class:`NoScopeApprovedError` or
+    :class:`InvalidRequestError` (the user is asked again; the request is kept).
+    """
+    pending = await pendings.get_pending(pending_id, user_id)
+    if pending is None or pending.expires_at <= now:
+        raise PendingAuthorizationGoneError(PENDING_GONE)
+    client = await clients.get_client(pending.client_id)
+    if client is None:
+        raise PendingAuthorizationGoneError(PENDING_GONE)
+    # RFC 6749 §3.1.2.2, §4.1.2.1: the redirect URI must still be registered, or nothing is sent.
+    if redirect_uris.find_registered(client.redirect_uris, pending.redirect_uri) is None:
+        await pendings.take_pending(pending_id, user_id, now)
+        raise UnsafeAuthorizationRequestError(REDIRECT_URI_MISMATCH)
+    if decision is None:
+        raise InvalidRequestError("decision must be approve or deny")
+    # RFC 6749 §3.3: only scopes the app is registered for now, and the user ticked.
+    chosen = tuple(sc for sc in pending.scope if sc in scope and sc in client.scopes)
+    if decision is Decision.APPROVE and not chosen:
+        raise NoScopeApprovedError(pending, client)
+    taken = await pendings.take_pending(pending_id, user_id, now)
+    if taken is None:
+        raise PendingAuthorizationGoneError(PENDING_GONE)
+    if decision is Decision.DENY:
+        return deny(taken, policy.issuer)
+    return await approve(taken, chosen, grants=grants, policy=policy, now=now)

@@ -16,14 +16,11 @@ class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
     INVALID_CLIENT = "invalid_client"
     INVALID_GRANT = "invalid_grant"
-    UNAUTHORIZED_CLIENT = "unauthorized_client"
     UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
     UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
     INVALID_SCOPE = "invalid_scope"
     ACCESS_DENIED = "access_denied"
-    UNSUPPORTED_TOKEN_TYPE = "unsupported_token_type"
     SERVER_ERROR = "server_error"
-    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
     INVALID_TOKEN = "invalid_token"
     INSUFFICIENT_SCOPE = "insufficient_scope"
 
@@ -59,10 +56,6 @@ class InvalidGrantError(OAuthError):
     code = ErrorCode.INVALID_GRANT
 
 
-class UnauthorizedClientError(OAuthError):
-    code = ErrorCode.UNAUTHORIZED_CLIENT
-
-
 class UnsupportedGrantTypeError(OAuthError):
     code = ErrorCode.UNSUPPORTED_GRANT_TYPE
 
@@ -76,22 +69,10 @@ class InvalidScopeError(OAuthError):
 
 
 class AccessDeniedError(OAuthError):
+    """RFC 6749 §4.1.2.1: the resource owner denied the request (sent by redirect)."""
+
     code = ErrorCode.ACCESS_DENIED
     status = 403
-
-
-class UnsupportedTokenTypeError(OAuthError):
-    code = ErrorCode.UNSUPPORTED_TOKEN_TYPE
-
-
-class ServerError(OAuthError):
-    code = ErrorCode.SERVER_ERROR
-    status = 500
-
-
-class TemporarilyUnavailableError(OAuthError):
-    code = ErrorCode.TEMPORARILY_UNAVAILABLE
-    status = 503
 
 
 class UnsafeAuthorizationRequestError(PiksendError):
@@ -105,6 +86,13 @@ class UnsafeAuthorizationRequestError(PiksendError):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+
+class PendingAuthorizationGoneError(UnsafeAuthorizationRequestError):
+    """The pending request is unknown, expired or already decided, or its client is gone.
+
+    No redirect URI can be trusted: the user is told to start again from the app.
+    """
 
 
 class BearerTokenError(PiksendError):

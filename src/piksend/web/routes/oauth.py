@@ -10,7 +10,12 @@ from starlette.responses import JSONResponse, RedirectResponse
 
 from piksend.oauth import authorization, scopes
 from piksend.oauth.client_auth import authenticate_client
-from piksend.oauth.errors import InvalidScopeError, OAuthError, UnsafeAuthorizationRequestError
+from piksend.oauth.errors import (
+    InvalidRequestError,
+    OAuthError,
+    PendingAuthorizationGoneError,
+    UnsafeAuthorizationRequestError,
+)
 from piksend.oauth.introspection import introspect
 from piksend.oauth.metadata import server_metadata
 from piksend.oauth.revocation import revoke
@@ -96,11 +101,15 @@ async def consent(request: Request):
     c = ctx(request)
     form = await request.form(max_files=0, max_fields=50)
     pending_id = str(form.get("pending_id", ""))[:100]
-    decision = form.get("decision")
-    granted = tuple(str(v) for v in form.getlist("scope"))
+    decision = _decision(form.get("decision"))
+    chosen = tuple(str(v) for v in form.getlist("scope"))
+    csrf_token = form.get("csrf_token")
     try:
         csrf.verify(
-            request, form.get("csrf_token"), c.settings.secret_key, c.settings.secure_cookies
+            request,
+            csrf_token if isinstance(csrf_token, str) else None,
+            c.settings.secret_key,
+            c.settings.secure_cookies,
         )
     except csrf.CsrfError as exc:
         return error_page(request, exc.description, status=403, title="Form expired")
@@ -114,46 +123,46 @@ async def consent(request: Request):
                 status=401,
                 title="Not signed in",
             )
-        pending = await store.get_pending(pending_id, user.id)
-        if pending is None or pending.expires_at <= c.now():
-            return error_page(request, EXPIRED, status=400, title="Request expired")
-        client = await store.get_client(pending.client_id)
-        if client is None:
-            return error_page(request, EXPIRED, status=400, title="Request expired")
         try:
-            authorization.check_still_registered(pending, client)
+            target = await authorization.decide(
+                pending_id,
+                user_id=user.id,
+                decision=decision,
+                scope=chosen,
+                pendings=store,
+                clients=store,
+                grants=store,
+                policy=c.policy,
+                now=c.now(),
+            )
+        except PendingAuthorizationGoneError:
+            return error_page(request, EXPIRED, status=400, title="Request expired")
         except UnsafeAuthorizationRequestError as exc:
-            await store.take_pending(pending_id, user.id, c.now())
             return error_page(
                 request, exc.description, status=400, title="Invalid authorization request"
             )
-        if decision == "approve":
-            # RFC 6749 §3.3: only scopes the app is registered for now, and the user ticked.
-            chosen = tuple(sc for sc in pending.scope if sc in granted and sc in client.scopes)
-            if not chosen:
-                return page(
-                    request,
-                    "oauth/consent.html",
-                    status=400,
-                    headers=AUTHORIZE_HEADERS,
-                    **_consent_view(client, pending),
-                    error="Choose at least one permission to approve, or choose Deny.",
-                )
-        elif decision != "deny":
+        except authorization.NoScopeApprovedError as exc:
+            return page(
+                request,
+                "oauth/consent.html",
+                status=400,
+                headers=AUTHORIZE_HEADERS,
+                **_consent_view(exc.client, exc.pending),
+                error="Choose at least one permission to approve, or choose Deny.",
+            )
+        except InvalidRequestError:
             return error_page(request, "Choose Approve or Deny.", status=400)
-        taken = await store.take_pending(pending_id, user.id, c.now())
-        if taken is None:
-            return error_page(request, EXPIRED, status=400, title="Request expired")
-        if decision == "deny":
-            target = authorization.deny(taken, c.policy.issuer)
-        else:
-            try:
-                target = await authorization.approve(
-                    taken, chosen, grants=store, policy=c.policy, now=c.now()
-                )
-            except InvalidScopeError as exc:
-                return error_page(request, exc.description, status=400)
     return see_other(target, headers=AUTHORIZE_HEADERS)
+
+
+def _decision(value: object) -> authorization.Decision | None:
+    """The button the user pressed, or None when the form names neither."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return authorization.Decision(value)
+    except ValueError:
+        return None
 
 
 @router.post("/api/oauth/token")
