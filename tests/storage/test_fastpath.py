@@ -11,8 +11,7 @@ from piksend.oauth.errors import InvalidGrantError
 from piksend.oauth.types import TokenKind, TokenRecord, Transition
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
-from piksend.storage.fastpath import MAX_BATCH
-from piksend.storage.oauth_store import AtomicWriter, SqlOAuthStore
+from piksend.storage.oauth import MAX_BATCH, AtomicWriter, SqlOAuthStore
 from tests.support import db as testdb
 
 NOW = datetime.now(UTC).replace(microsecond=0)

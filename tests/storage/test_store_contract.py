@@ -14,7 +14,7 @@ from piksend.oauth.types import (
     Transition,
 )
 from piksend.storage.engine import Database
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 from tests.support import db as testdb
 from tests.support.memory_store import MemoryOAuthStore
 

@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from piksend.oauth.errors import OAuthError
-from piksend.storage.fastpath import FastPath
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.commit_policy import settled
+from piksend.storage.oauth import FastPath, SqlOAuthStore
 
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
@@ -63,7 +62,7 @@ class Database:
         self.fast: FastPath | None = None
         if target.startswith("postgresql"):
             # The connection budget is shared: half for the hot endpoints' asyncpg pool
-            # (storage/fastpath.py), half for SQLAlchemy's, which serves everything else.
+            # (storage/oauth/fastpath.py), half for SQLAlchemy's, which serves everything else.
             fast_size = max(1, pool_size - pool_size // 2)
             self.fast = FastPath(url, size=fast_size)
             # A fixed pool, no overflow: under a burst, requests queue for a connection instead
@@ -91,19 +90,11 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed on success and on an expected OAuth error (a replayed
-        code must persist the revocation it triggers), rolled back on anything else."""
+        """One transaction, ended by the commit policy (``commit_policy.settled``)."""
         session = self.sessions()
         try:
-            yield session
-        except OAuthError:
-            await session.commit()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+            async with settled(session):
+                yield session
         finally:
             await session.close()
 

@@ -3,8 +3,12 @@
 Removed when the imports are rewritten to the new path.
 """
 
-import sys
+from piksend.storage.tables.gallery import (
+    Gallery,
+    GalleryDailyStats,
+    Image,
+    Webhook,
+    WebhookDelivery,
+)
 
-from piksend.storage.tables import gallery as _moved
-
-sys.modules[__name__] = _moved
+__all__ = ["Gallery", "GalleryDailyStats", "Image", "Webhook", "WebhookDelivery"]
