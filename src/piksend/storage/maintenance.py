@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from piksend.clock import Clock
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
 
@@ -52,7 +52,8 @@ async def trim_expired(db: Database, *, now: datetime, policy: TrimPolicy) -> di
         for _ in range(policy.max_batches):
             doomed = select(pk).where(table.c.expires_at < cutoff).limit(policy.batch)
             async with db.unit_of_work() as s:
-                result = await s.execute(delete(table).where(pk.in_(doomed.scalar_subquery())))
+                conn = await s.connection()
+                result = await conn.execute(delete(table).where(pk.in_(doomed.scalar_subquery())))
             total += result.rowcount
             if result.rowcount < policy.batch:
                 break
@@ -60,7 +61,7 @@ async def trim_expired(db: Database, *, now: datetime, policy: TrimPolicy) -> di
     return deleted
 
 
-async def trim_forever(db: Database, *, clock: Callable[[], datetime], policy: TrimPolicy) -> None:
+async def trim_forever(db: Database, *, clock: Clock, policy: TrimPolicy) -> None:
     """The background loop started by the app's lifespan; errors are logged, never fatal."""
     while True:
         await asyncio.sleep(policy.interval * (1 + random.random() * 0.2))

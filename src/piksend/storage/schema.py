@@ -34,10 +34,6 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-
-
 def _engine(url: str):
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     if engine.dialect.name == "sqlite":

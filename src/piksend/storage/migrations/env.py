@@ -17,7 +17,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = sync_url(config.get_main_option("sqlalchemy.url"))
+    configured = config.get_main_option("sqlalchemy.url")
+    if configured is None:
+        raise RuntimeError("no sqlalchemy.url: run migrations through piksend.storage.schema")
+    url = sync_url(configured)
     engine = create_engine(url, poolclass=pool.NullPool)
     if url.startswith("sqlite"):
         configure_sqlite(engine)
