@@ -23,11 +23,12 @@ from sqlalchemy import bindparam, insert, text
 
 from piksend.accounts.service import create_user
 from piksend.clients.service import AppFields, create_app
+from piksend.clock import utcnow
 from piksend.oauth import tokens
 from piksend.oauth.types import TokenKind, TokenRecord
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 from piksend.storage.schema import ensure_ready
 
 VERIFIER = "bench-verifier-" + "v" * 40  # RFC 7636 §4.1: 43..128 characters
@@ -46,7 +47,7 @@ def s256(verifier: str) -> str:
 async def seed(args) -> dict:
     ensure_ready(args.database_url)
     db = Database(args.database_url, pool_size=2)
-    now = t.utcnow()
+    now = utcnow()
     try:
         async with db.unit_of_work() as s:
             user = await create_user(
@@ -88,7 +89,7 @@ async def seed(args) -> dict:
 async def _consents(s, n: int, client_id: str, user_id: str) -> list[str]:
     """One consent per refresh token or code, as in real use (no artificial row contention)."""
     ids = [t.new_id("cns") for _ in range(n)]
-    now = t.utcnow()
+    now = utcnow()
     rows = [
         {
             "id": i,
@@ -105,7 +106,7 @@ async def _consents(s, n: int, client_id: str, user_id: str) -> list[str]:
 
 
 async def _tokens(db, path: Path, n: int, kind: TokenKind, client_id: str, user_id: str) -> None:
-    now = t.utcnow()
+    now = utcnow()
     ttl = timedelta(hours=6)
     with path.open("w") as fh:
         for start in range(0, n, BATCH):
@@ -138,7 +139,7 @@ async def _tokens(db, path: Path, n: int, kind: TokenKind, client_id: str, user_
 
 async def _codes(db, path: Path, n: int, client_id: str, user_id: str) -> None:
     """Codes as save_code writes them (digest only), in batches; valid for an hour."""
-    now = t.utcnow()
+    now = utcnow()
     challenge = s256(VERIFIER)
     with path.open("w") as fh:
         for start in range(0, n, BATCH):
@@ -174,7 +175,7 @@ async def _filler(db, n: int, client_id: str, user_id: str) -> None:
         bindparam("now", type_=t.UTCDateTime()),
         bindparam("exp", type_=t.UTCDateTime()),
     ]
-    now = t.utcnow()
+    now = utcnow()
     async with db.unit_of_work() as s:
         [consent] = await _consents(s, 1, client_id, user_id)
         if db.is_sqlite:

@@ -11,7 +11,7 @@ from piksend.oauth.types import AuthorizationCode, TokenKind, TokenRecord
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
 from piksend.storage.maintenance import TrimPolicy, trim_expired
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 
 NOW = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
 POLICY = TrimPolicy(batch=2, max_batches=100, grace=timedelta(days=1))
