@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+from typing import TypedDict
 
 from piksend.settings import Settings, settings_from_env
 
@@ -32,9 +33,17 @@ def app_from_env():
     return app
 
 
+class ServerOptions(TypedDict):
+    loop: str
+    http: str
+    proxy_headers: bool
+    server_header: bool
+    timeout_graceful_shutdown: int
+
+
 # The production server stack, shared with bench/ceiling.py so the ceiling runs on the same one:
 # uvloop's event loop and the httptools parser (both C), no Server header, no proxy trust.
-SERVER_OPTIONS = {
+SERVER_OPTIONS: ServerOptions = {
     "loop": "uvloop",
     "http": "httptools",
     "proxy_headers": False,
