@@ -22,7 +22,8 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, text
 
 from piksend.accounts.service import create_user
-from piksend.clients.service import AppFields, create_app
+from piksend.clients.registry import create_app
+from piksend.clients.validation import AppFields
 from piksend.clock import utcnow
 from piksend.oauth import tokens
 from piksend.oauth.types import TokenKind, TokenRecord

@@ -29,11 +29,22 @@ from piksend.settings import Settings
 from piksend.storage.engine import Database
 from piksend.storage.maintenance import TrimPolicy, trim_forever
 from piksend.web import ops
+from piksend.web.auth import SignInRequired, answer_sign_in_required
 from piksend.web.context import AppContext
 from piksend.web.hot import HotRoutes, hot_routes
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
-from piksend.web.routes import api, apps_api, docs, gallery_api, gallery_pages, oauth, pages
-from piksend.web.routes import settings as settings_pages
+from piksend.web.routes import (
+    api,
+    apps_api,
+    connected_apps,
+    docs,
+    gallery_api,
+    gallery_pages,
+    integration,
+    oauth,
+    pages,
+    portal,
+)
 from piksend.web.routes.api_docs import install_openapi
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
@@ -105,8 +116,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.state.metrics = metrics
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # HTML pages, health and metrics are not part of the API contract (/api/openapi.json).
-    for router in (ops.router, pages.router, settings_pages.router, docs.router, apps_api.router):
+    for router in (
+        ops.router,
+        pages.router,
+        integration.router,  # before portal.router: /settings/oauth/test-callback is no app's id
+        portal.router,
+        connected_apps.router,
+        docs.router,
+        apps_api.router,
+    ):
         app.include_router(router, include_in_schema=False)
+    app.add_exception_handler(SignInRequired, answer_sign_in_required)
     for router in (oauth.router, api.router, gallery_api.router, gallery_pages.router):
         app.include_router(router)
     # Innermost first: the routes marked @hot skip FastAPI's router, not the middlewares below.

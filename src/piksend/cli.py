@@ -152,7 +152,8 @@ def cmd_users_create(args) -> int:
 
 def cmd_apps_create(args) -> int:
     from piksend.accounts.service import get_user_by_email
-    from piksend.clients.service import AppFields, create_app
+    from piksend.clients.registry import create_app
+    from piksend.clients.validation import AppFields
     from piksend.clock import utcnow
     from piksend.errors import NotFound
 

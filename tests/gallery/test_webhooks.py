@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from piksend.clients.service import revoke_access
+from piksend.clients.connected_apps import revoke_access
 from piksend.gallery import webhook_signing
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from tests.support.images import make_image

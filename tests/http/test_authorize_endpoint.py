@@ -179,7 +179,8 @@ async def test_another_users_pending_request_cannot_be_answered(driver, register
 async def test_a_redirect_uri_removed_while_the_consent_screen_is_open_gets_nothing(
     driver, alice, app
 ):
-    from piksend.clients.service import AppFields, update_app
+    from piksend.clients.registry import update_app
+    from piksend.clients.validation import AppFields
 
     registered = await driver.register_app(
         alice.id, redirect_uris=("https://app.example.com/callback", "https://old.example.com/cb")
@@ -210,7 +211,8 @@ async def test_a_redirect_uri_removed_while_the_consent_screen_is_open_gets_noth
 async def test_scopes_removed_from_the_app_while_consent_is_open_are_not_granted(
     driver, alice, app
 ):
-    from piksend.clients.service import AppFields, update_app
+    from piksend.clients.registry import update_app
+    from piksend.clients.validation import AppFields
 
     registered = await driver.register_app(alice.id, scopes="profile:read galleries:read")
     verifier, challenge = pkce_pair()

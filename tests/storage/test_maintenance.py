@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from piksend.clients.service import AppFields, create_app
+from piksend.clients.registry import create_app
+from piksend.clients.validation import AppFields
 from piksend.oauth.types import AuthorizationCode, TokenKind, TokenRecord
 from piksend.storage import tables as t
 from piksend.storage.engine import Database

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from piksend.clients.service import AppFields, create_app
+from piksend.clients.registry import create_app
+from piksend.clients.validation import AppFields
 from tests.support.pkce import pkce_pair
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

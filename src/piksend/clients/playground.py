@@ -1,5 +1,6 @@
-"""'Test your integration': a real authorization request a developer runs against their own
-account, with a PKCE pair (RFC 7636 §4.1–§4.2) and a state generated for it here.
+"""'Test your integration': a real authorization request (RFC 6749 §4.1.1) a developer runs
+against their own account, with a PKCE pair (RFC 7636 §4.1–§4.2) and a state generated for it
+here, and the code exchange (RFC 6749 §4.1.3, RFC 7636 §4.5) at our own token endpoint.
 
 The code verifier stays on the server in a short-lived row found by the digest of the state;
 only the S256 challenge and the state travel through the browser. The client secret is not
@@ -19,13 +20,18 @@ from urllib.parse import urlencode
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from piksend.clients.service import get_app
+from piksend.clients.registry import App, get_app
 from piksend.errors import ValidationError
 from piksend.oauth import redirect_uris, scopes, tokens
+from piksend.oauth.errors import OAuthError
+from piksend.oauth.token_endpoint import handle_token_request
+from piksend.oauth.types import TokenPolicy
 from piksend.storage import tables as t
+from piksend.storage.oauth_store import SqlOAuthStore
 
 TEST_TTL = timedelta(minutes=10)
 CALLBACK_PATH = "/settings/oauth/test-callback"
+PASTED_SECRET = "(the secret you pasted; not stored)"
 
 
 def callback_uri(public_url: str) -> str:
@@ -135,4 +141,81 @@ async def find_test(
 async def finish_test(session: AsyncSession, *, state: str) -> None:
     await session.execute(
         delete(t.IntegrationTest).where(t.IntegrationTest.state_digest == tokens.digest(state))
+    )
+
+
+async def find_test_app(
+    session: AsyncSession, *, user_id: str, state: str | None, now: datetime
+) -> tuple[PendingTest, App] | None:
+    """The unexpired test this state belongs to with its app, if it is this user's."""
+    pending = await find_test(session, user_id=user_id, state=state, now=now)
+    if pending is None:
+        return None
+    return pending, await get_app(session, owner_id=user_id, client_id=pending.client_id)
+
+
+@dataclass(frozen=True)
+class TestExchange:
+    """The test's token request as shown (the pasted secret is not echoed) and its answer."""
+
+    test: PendingTest
+    app: App
+    ok: bool
+    status: int
+    request: dict[str, str]
+    response: dict[str, object]
+
+    @property
+    def secret_rejected(self) -> bool:
+        """invalid_client: the code was not redeemed, so it is offered again with a new paste."""
+        return not self.ok and self.response.get("error") == "invalid_client"
+
+
+async def exchange_code(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    state: str,
+    code: str,
+    client_secret: str,
+    policy: TokenPolicy,
+    now: datetime,
+) -> TestExchange | None:
+    """Redeem the test's code through the real token endpoint path, with the pasted secret;
+    None when the test is unknown, finished or expired. A successful exchange ends the test."""
+    found = await find_test_app(session, user_id=user_id, state=state, now=now)
+    if found is None:
+        return None
+    pending, app = found
+    params = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": pending.redirect_uri,
+        "client_id": pending.client_id,
+        "client_secret": client_secret,
+        "code_verifier": pending.code_verifier,
+    }
+    store = SqlOAuthStore(session)
+    body: dict[str, object]
+    try:
+        response = await handle_token_request(
+            {k: v for k, v in params.items() if v},
+            None,
+            clients=store,
+            grants=store,
+            policy=policy,
+            now=now,
+        )
+    except OAuthError as exc:
+        ok, status, body = False, exc.status, dict(exc.to_dict())
+    else:
+        ok, status, body = True, 200, response.to_dict()
+        await finish_test(session, state=state)
+    return TestExchange(
+        test=pending,
+        app=app,
+        ok=ok,
+        status=status,
+        request={**params, "client_secret": PASTED_SECRET},
+        response=body,
     )

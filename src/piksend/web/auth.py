@@ -1,23 +1,26 @@
-"""Browser sign-in state: the session cookie and the current user."""
+"""Browser sign-in state: the session cookie, the current user, and pages that need one."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from piksend.accounts import service as accounts
 from piksend.accounts.service import Account
 from piksend.web.context import ctx
-from piksend.web.render import see_other
+from piksend.web.render import error_page, see_other
 
 
 def session_cookie_name(secure: bool) -> str:
     return "__Host-piksend_session" if secure else "piksend_session"
 
 
-async def load_user(request: Request, session) -> Account | None:
+async def load_user(request: Request, session: AsyncSession) -> Account | None:
     c = ctx(request)
     value = request.cookies.get(session_cookie_name(c.settings.secure_cookies))
     user = await accounts.session_user(session, value, c.now())
@@ -49,6 +52,29 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 def login_redirect(request: Request) -> Response:
     """Send a signed-out visitor to sign in, and back to this page afterwards."""
     return see_other("/login?" + urlencode({"next": request.url.path}))
+
+
+class SignInRequired(Exception):
+    """A page that needs a signed-in user was asked for by a signed-out visitor."""
+
+
+async def signed_in_user(request: Request) -> Account:
+    """The dependency of every page that needs a user: the user, or SignInRequired."""
+    async with ctx(request).db.reader() as session:
+        user = await load_user(request, session)
+    if user is None:
+        raise SignInRequired
+    return user
+
+
+SignedIn = Annotated[Account, Depends(signed_in_user)]
+
+
+async def answer_sign_in_required(request: Request, _exc: Exception) -> Response:
+    """A page sends the visitor to sign in and back; a form posted signed out is refused."""
+    if request.method == "GET":
+        return login_redirect(request)
+    return error_page(request, "Sign in again, then retry.", status=401, title="Not signed in")
 
 
 def safe_next(target: str | None) -> str:

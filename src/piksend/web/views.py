@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 from urllib.parse import urlsplit
 
+from fastapi import Depends
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from piksend.clients.service import AppFields
+from piksend.clients.validation import AppFields
 from piksend.oauth.scopes import SCOPES
 from piksend.web import csrf
 from piksend.web.context import ctx
@@ -52,6 +54,10 @@ async def read_multi_form(request: Request) -> FormData:
         c.settings.secure_cookies,
     )
     return form
+
+
+# Declared before SignedIn, so a form's CSRF token is checked before its sender's sign-in.
+PostedForm = Annotated[FormData, Depends(read_multi_form)]
 
 
 def text(form: FormData, name: str) -> str:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from piksend.accounts.service import Account
-from piksend.clients import service as apps
+from piksend.clients import registry
+from piksend.clients.registry import App
+from piksend.clients.validation import AppFields, validate_fields
 from piksend.errors import Forbidden, Unauthorized, UnsupportedMediaType, ValidationError
 from piksend.web import csrf
 from piksend.web.auth import load_user
@@ -29,7 +33,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FIELDS = ("name", "description", "logo_url", "website_url", "redirect_uris", "scopes")
 
 
-async def _caller(request: Request, session) -> Account:
+async def _caller(request: Request, session: AsyncSession) -> Account:
     if request.headers.get("authorization") is not None:
         raise Forbidden(
             "App management accepts only a signed-in PikSend session with an X-CSRF-Token "
@@ -53,7 +57,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _app_json(app: apps.App) -> dict:
+def _app_json(app: App) -> dict[str, Any]:
     return {
         "client_id": app.client_id,
         "name": app.name,
@@ -79,7 +83,7 @@ def _with_csrf(request: Request, response: Response) -> Response:
     return response
 
 
-async def _body(request: Request) -> dict:
+async def _body(request: Request) -> dict[str, Any]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
@@ -95,14 +99,14 @@ async def _body(request: Request) -> dict:
     return data
 
 
-def _string(data: dict, name: str, default: str | None) -> str | None:
+def _string(data: dict[str, Any], name: str, default: str | None) -> str | None:
     value = data.get(name, default)
     if value is not None and not isinstance(value, str):
         raise ValidationError(f"{name} must be a string", field=name)
     return value
 
 
-def _strings(data: dict, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+def _strings(data: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     value = data.get(name, default)
     if isinstance(value, str) and name == "scopes":
         value = value.split()
@@ -111,8 +115,8 @@ def _strings(data: dict, name: str, default: tuple[str, ...]) -> tuple[str, ...]
     return tuple(value)
 
 
-def _fields(data: dict, base: apps.AppFields | None) -> apps.AppFields:
-    return apps.AppFields(
+def _fields(data: dict[str, Any], base: AppFields | None) -> AppFields:
+    return AppFields(
         name=_string(data, "name", base.name if base else "") or "",
         description=_string(data, "description", base.description if base else "") or "",
         logo_url=_string(data, "logo_url", base.logo_url if base else None) or None,
@@ -131,7 +135,7 @@ def _invalid(problems: dict[str, str]) -> JSONResponse:
 async def list_apps(request: Request):
     async with ctx(request).db.unit_of_work() as s:
         user = await _caller(request, s)
-        owned = await apps.list_apps(s, owner_id=user.id)
+        owned = await registry.list_apps(s, owner_id=user.id)
     return _with_csrf(request, JSONResponse({"apps": [_app_json(a) for a in owned]}))
 
 
@@ -141,9 +145,9 @@ async def create(request: Request):
     async with c.db.unit_of_work() as s:
         user = await _caller(request, s)
         fields = _fields(await _body(request), None)
-        if problems := apps.validate_fields(fields):
+        if problems := validate_fields(fields):
             return _invalid(problems)
-        app, secret = await apps.create_app(s, owner_id=user.id, fields=fields, now=c.now())
+        app, secret = await registry.create_app(s, owner_id=user.id, fields=fields, now=c.now())
     body = {**_app_json(app), "client_secret": secret}
     return JSONResponse(body, status_code=201, headers=NO_STORE)
 
@@ -152,7 +156,7 @@ async def create(request: Request):
 async def show(request: Request, client_id: str):
     async with ctx(request).db.unit_of_work() as s:
         user = await _caller(request, s)
-        app = await apps.get_app(s, owner_id=user.id, client_id=client_id)
+        app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
     return _with_csrf(request, JSONResponse(_app_json(app)))
 
 
@@ -161,20 +165,11 @@ async def update(request: Request, client_id: str):
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         user = await _caller(request, s)
-        current = await apps.get_app(s, owner_id=user.id, client_id=client_id)
-        data = await _body(request)
-        base = apps.AppFields(
-            name=current.name,
-            description=current.description,
-            logo_url=current.logo_url,
-            website_url=current.website_url,
-            redirect_uris=current.redirect_uris,
-            scopes=current.scopes,
-        )
-        fields = _fields(data, base)
-        if problems := apps.validate_fields(fields):
+        current = await registry.get_app(s, owner_id=user.id, client_id=client_id)
+        fields = _fields(await _body(request), current.fields())
+        if problems := validate_fields(fields):
             return _invalid(problems)
-        app = await apps.update_app(
+        app = await registry.update_app(
             s, owner_id=user.id, client_id=client_id, fields=fields, now=c.now()
         )
     return JSONResponse(_app_json(app), headers=NO_STORE)
@@ -189,10 +184,10 @@ async def rotate(request: Request, client_id: str):
         grace = data.get("grace_seconds", 0)
         if not isinstance(grace, int) or isinstance(grace, bool):
             raise ValidationError("grace_seconds must be an integer", field="grace_seconds")
-        secret = await apps.rotate_secret(
+        secret = await registry.rotate_secret(
             s, owner_id=user.id, client_id=client_id, now=c.now(), grace_seconds=grace
         )
-        app = await apps.get_app(s, owner_id=user.id, client_id=client_id)
+        app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
     return JSONResponse({**_app_json(app), "client_secret": secret}, headers=NO_STORE)
 
 
@@ -201,5 +196,5 @@ async def delete(request: Request, client_id: str):
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         user = await _caller(request, s)
-        await apps.delete_app(s, owner_id=user.id, client_id=client_id)
+        await registry.delete_app(s, owner_id=user.id, client_id=client_id)
     return Response(status_code=204, headers=NO_STORE)

@@ -1,0 +1,184 @@
+"""The app registry: registering, listing, editing, rotating the secret of and deleting apps.
+
+Apps are confidential clients (RFC 6749 §2.1) authenticated with a client secret (§2.3.1); the
+secret is returned once, when it is made, and only its SHA-256 digest is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from piksend.clients.validation import AppFields, cleaned
+from piksend.errors import NotFound, ValidationError
+from piksend.oauth import tokens
+from piksend.storage import tables as t
+
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class App:
+    client_id: str
+    owner_id: str
+    name: str
+    description: str
+    logo_url: str | None
+    website_url: str | None
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    previous_secret_expires_at: datetime | None = None
+
+    def fields(self) -> AppFields:
+        """The registration fields as they stand, the starting point of an edit."""
+        return AppFields(
+            name=self.name,
+            redirect_uris=self.redirect_uris,
+            scopes=self.scopes,
+            description=self.description,
+            logo_url=self.logo_url,
+            website_url=self.website_url,
+        )
+
+
+def _app(row: t.Client) -> App:
+    return App(
+        client_id=row.id,
+        owner_id=row.owner_id,
+        name=row.name,
+        description=row.description or "",
+        logo_url=row.logo_url,
+        website_url=row.website_url,
+        redirect_uris=tuple(row.redirect_uris or ()),
+        scopes=tuple(row.scopes.split()),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        previous_secret_expires_at=row.previous_secret_expires_at
+        if row.previous_secret_digest
+        else None,
+    )
+
+
+async def create_app(
+    session: AsyncSession, *, owner_id: str, fields: AppFields, now: datetime
+) -> tuple[App, str]:
+    """Register an app; returns it with its client secret, which is never stored or shown again."""
+    fields = cleaned(fields)
+    secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
+    row = t.Client(
+        id=tokens.generate_client_id(),
+        owner_id=owner_id,
+        name=fields.name,
+        description=fields.description,
+        logo_url=fields.logo_url,
+        website_url=fields.website_url,
+        redirect_uris=list(fields.redirect_uris),
+        scopes=" ".join(fields.scopes),
+        secret_digest=tokens.digest(secret),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return _app(row), secret
+
+
+async def _owned(session: AsyncSession, owner_id: str, client_id: str) -> t.Client:
+    row = await session.get(t.Client, client_id) if len(client_id) <= 64 else None
+    if row is None or row.owner_id != owner_id:
+        raise NotFound("No such application")
+    return row
+
+
+async def get_app(session: AsyncSession, *, owner_id: str, client_id: str) -> App:
+    return _app(await _owned(session, owner_id, client_id))
+
+
+async def list_apps(session: AsyncSession, *, owner_id: str) -> list[App]:
+    rows = await session.scalars(
+        select(t.Client).where(t.Client.owner_id == owner_id).order_by(t.Client.created_at)
+    )
+    return [_app(r) for r in rows]
+
+
+async def update_app(
+    session: AsyncSession, *, owner_id: str, client_id: str, fields: AppFields, now: datetime
+) -> App:
+    row = await _owned(session, owner_id, client_id)
+    fields = cleaned(fields)
+    row.name, row.description = fields.name, fields.description
+    row.logo_url, row.website_url = fields.logo_url, fields.website_url
+    row.redirect_uris, row.scopes = list(fields.redirect_uris), " ".join(fields.scopes)
+    row.updated_at = now
+    await session.flush()
+    return _app(row)
+
+
+async def add_redirect_uri(
+    session: AsyncSession, *, owner_id: str, client_id: str, uri: str, now: datetime
+) -> App:
+    """Register one more redirect URI (the built-in test callback); a no-op when present."""
+    current = await get_app(session, owner_id=owner_id, client_id=client_id)
+    if uri in current.redirect_uris:
+        return current
+    fields = replace(current.fields(), redirect_uris=(*current.redirect_uris, uri))
+    return await update_app(session, owner_id=owner_id, client_id=client_id, fields=fields, now=now)
+
+
+async def rotate_secret(
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    client_id: str,
+    now: datetime,
+    grace_seconds: int = 0,
+) -> str:
+    """A new client secret; the old one works for ``grace_seconds`` more (0: stops at once)."""
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise ValidationError("Grace period must be between 0 seconds and 7 days")
+    row = await _owned(session, owner_id, client_id)
+    secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
+    if grace_seconds:
+        row.previous_secret_digest = row.secret_digest
+        row.previous_secret_expires_at = now + timedelta(seconds=grace_seconds)
+    else:
+        row.previous_secret_digest = None
+        row.previous_secret_expires_at = None
+    row.secret_digest = tokens.digest(secret)
+    row.updated_at = now
+    await session.flush()
+    return secret
+
+
+async def delete_app(session: AsyncSession, *, owner_id: str, client_id: str) -> None:
+    """Delete the app; its consents, codes and tokens go with it (ON DELETE CASCADE)."""
+    row = await _owned(session, owner_id, client_id)
+    # Explicit deletes as well, so nothing depends on the backend enforcing cascades.
+    consent_ids = select(t.Consent.id).where(t.Consent.client_id == row.id)
+    await session.execute(delete(t.Token).where(t.Token.consent_id.in_(consent_ids)))
+    await session.execute(
+        delete(t.AuthorizationCode).where(t.AuthorizationCode.consent_id.in_(consent_ids))
+    )
+    await session.execute(delete(t.Consent).where(t.Consent.client_id == row.id))
+    await session.execute(
+        delete(t.PendingAuthorization).where(t.PendingAuthorization.client_id == row.id)
+    )
+    await session.delete(row)
+    await session.flush()
+
+
+async def count_active_tokens(session: AsyncSession, *, client_id: str, now: datetime) -> int:
+    """Unexpired, unrevoked tokens issued to the app (shown before a rotation or a deletion)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(t.Token)
+        .where(
+            t.Token.client_id == client_id, t.Token.revoked_at.is_(None), t.Token.expires_at > now
+        )
+    )
+    return count or 0

@@ -1,0 +1,54 @@
+"""The user's connected apps (/settings/connected-apps): what each app may do, and revoking it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from piksend.clients import connected_apps as connections
+from piksend.errors import NotFound
+from piksend.oauth import scopes
+from piksend.web.auth import SignedIn
+from piksend.web.context import ctx
+from piksend.web.render import page, see_other
+from piksend.web.views import PostedForm, https_or_none, when
+
+router = APIRouter()
+
+
+@router.get("/settings/connected-apps")
+async def connected_apps(request: Request, user: SignedIn, revoked: str | None = None) -> Response:
+    async with ctx(request).db.unit_of_work() as s:
+        connected = await connections.list_connected_apps(s, user_id=user.id)
+    return page(
+        request,
+        "settings/connected_apps.html",
+        no_store=True,
+        revoked=revoked == "1",
+        connected=[
+            {
+                "app": a,
+                "logo_url": https_or_none(a.logo_url),
+                "website_url": https_or_none(a.website_url),
+                "scopes": [(sc, scopes.SCOPES.get(sc, sc)) for sc in a.scopes],
+                "authorized": when(a.authorized_at),
+                "last_used": when(a.last_used_at),
+            }
+            for a in connected
+        ],
+    )
+
+
+@router.post("/settings/connected-apps/{client_id}/revoke")
+async def revoke_access(
+    request: Request, client_id: str, _form: PostedForm, user: SignedIn
+) -> Response:
+    c = ctx(request)
+    async with c.db.unit_of_work() as s:
+        count = await connections.revoke_access(
+            s, user_id=user.id, client_id=client_id, now=c.now()
+        )
+    if count == 0:
+        raise NotFound("This app has no access to revoke")
+    return see_other("/settings/connected-apps?revoked=1")
