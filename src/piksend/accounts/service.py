@@ -115,7 +115,8 @@ async def record_failure(session: AsyncSession, email: str, now: datetime) -> No
     """Count one failure with a single UPSERT: concurrent failures for one address neither
     collide on the first insert nor lose a count (a read-then-write would do both)."""
     table = t.LoginThrottle.__table__
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     window_over = table.c.window_started_at <= now - FAILURE_WINDOW
     statement = insert(table).values(key=_throttle_key(email), failures=1, window_started_at=now)
     statement = statement.on_conflict_do_update(
