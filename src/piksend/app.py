@@ -34,11 +34,10 @@ from piksend.web.context import AppContext
 from piksend.web.hot import HotRoutes, hot_routes
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
 from piksend.web.routes import (
-    api,
+    api_v1,
     apps_api,
     connected_apps,
     docs,
-    gallery_api,
     gallery_pages,
     integration,
     oauth,
@@ -127,7 +126,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     ):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, answer_sign_in_required)
-    for router in (oauth.router, api.router, gallery_api.router, gallery_pages.router):
+    for router in (oauth.router, api_v1.router, gallery_pages.router):
         app.include_router(router)
     # Innermost first: the routes marked @hot skip FastAPI's router, not the middlewares below.
     app.add_middleware(HotRoutes, owner=app, routes=hot_routes(app.routes))

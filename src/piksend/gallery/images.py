@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from piksend.errors import NotFound, ValidationError
 from piksend.gallery import media, webhooks
 from piksend.gallery.blob_refs import collect_blobs
-from piksend.gallery.blobs import BlobStore
+from piksend.gallery.blobs import BlobNotFound, BlobStore
 from piksend.gallery.galleries import owned_row
 from piksend.gallery.pagination import Page, apply_cursor, page_of
 from piksend.storage import gallery_tables as g
@@ -31,6 +31,10 @@ log = logging.getLogger("piksend.gallery")
 THUMBNAIL_SIZE = 320
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
+ImageMime = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
+IMAGE_TYPES: tuple[ImageMime, ...] = get_args(ImageMime)
+Variant = Literal["original", "thumbnail"]
+
 
 @dataclass(frozen=True)
 class ImageView:
@@ -38,10 +42,13 @@ class ImageView:
     gallery_id: str
     title: str
     filename: str
-    mime_type: str
+    mime_type: ImageMime
     width: int
     height: int
     size_bytes: int
+    blob_key: str
+    thumbnail_key: str
+    thumbnail_mime_type: str
     created_at: datetime
     updated_at: datetime
 
@@ -65,10 +72,14 @@ def _view(row: g.Image) -> ImageView:
         gallery_id=row.gallery_id,
         title=row.title,
         filename=row.filename,
-        mime_type=row.mime_type,
+        # The column holds only what media.inspect_image read from the bytes.
+        mime_type=cast(ImageMime, row.mime_type),
         width=row.width,
         height=row.height,
         size_bytes=row.size_bytes,
+        blob_key=row.blob_key,
+        thumbnail_key=row.thumbnail_key,
+        thumbnail_mime_type=row.thumbnail_mime_type,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -82,7 +93,7 @@ def clean_filename(name: str | None, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-async def owned_image(session: AsyncSession, *, owner_id: str, image_id: str) -> g.Image:
+async def _owned_image(session: AsyncSession, *, owner_id: str, image_id: str) -> g.Image:
     row = await session.get(g.Image, image_id)
     if row is None or row.owner_id != owner_id:
         raise NotFound("No such image")
@@ -90,7 +101,7 @@ async def owned_image(session: AsyncSession, *, owner_id: str, image_id: str) ->
 
 
 async def get_image(session: AsyncSession, *, owner_id: str, image_id: str) -> ImageView:
-    return _view(await owned_image(session, owner_id=owner_id, image_id=image_id))
+    return _view(await _owned_image(session, owner_id=owner_id, image_id=image_id))
 
 
 async def list_images(
@@ -168,7 +179,7 @@ async def upload_image(
 async def update_image(
     session: AsyncSession, *, owner_id: str, image_id: str, changes: dict[str, Any], now: datetime
 ) -> ImageView:
-    row = await owned_image(session, owner_id=owner_id, image_id=image_id)
+    row = await _owned_image(session, owner_id=owner_id, image_id=image_id)
     if "title" in changes:
         row.title = changes["title"]
     row.updated_at = now
@@ -181,7 +192,7 @@ async def delete_image(
 ) -> None:
     """Delete the row, commit, then remove blobs nothing else references. Commits itself for
     the same reason as :func:`upload_image`: files may go only once the row is surely gone."""
-    row = await owned_image(session, owner_id=owner_id, image_id=image_id)
+    row = await _owned_image(session, owner_id=owner_id, image_id=image_id)
     keys = [row.blob_key, row.thumbnail_key]
     data = _view(row).event_data()
     gallery = await session.get(g.Gallery, row.gallery_id)
@@ -196,26 +207,38 @@ async def delete_image(
     await collect_blobs(session, blobs, keys)
 
 
-async def read_blob(blobs: BlobStore, key: str) -> bytes:
-    return await asyncio.to_thread(blobs.get, key)
+async def read_variant(
+    blobs: BlobStore, image: ImageView, *, variant: Variant
+) -> tuple[bytes, str]:
+    """The bytes and the type of the image or of its thumbnail; NotFound if the file is gone."""
+    if variant == "thumbnail":
+        key, mime = image.thumbnail_key, image.thumbnail_mime_type
+    else:
+        key, mime = image.blob_key, image.mime_type
+    try:
+        data = await asyncio.to_thread(blobs.get, key)
+    except BlobNotFound:
+        raise NotFound("The image's file is missing") from None
+    return data, mime
 
 
-async def shared_image(session: AsyncSession, *, gallery_id: str, image_id: str) -> g.Image | None:
+async def shared_image(
+    session: AsyncSession, *, gallery_id: str, image_id: str
+) -> ImageView | None:
     row = await session.get(g.Image, image_id)
     if row is None or row.gallery_id != gallery_id:
         return None
-    return row
+    return _view(row)
 
 
-async def gallery_images(session: AsyncSession, *, gallery_id: str, limit: int = 500):
+async def gallery_images(
+    session: AsyncSession, *, gallery_id: str, limit: int = 500
+) -> list[ImageView]:
     """The newest images of a gallery, for pages that show thumbnails."""
-    return list(
-        (
-            await session.scalars(
-                select(g.Image)
-                .where(g.Image.gallery_id == gallery_id)
-                .order_by(g.Image.created_at.desc(), g.Image.id.desc())
-                .limit(limit)
-            )
-        ).all()
+    rows = await session.scalars(
+        select(g.Image)
+        .where(g.Image.gallery_id == gallery_id)
+        .order_by(g.Image.created_at.desc(), g.Image.id.desc())
+        .limit(limit)
     )
+    return [_view(row) for row in rows.all()]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from sqlalchemy import exists, select
@@ -24,13 +25,10 @@ from piksend.storage import gallery_tables as g
 from piksend.storage import tables as t
 from piksend.storage.tables import new_id
 
-EVENTS: tuple[str, ...] = (
-    "gallery.created",
-    "gallery.updated",
-    "gallery.deleted",
-    "image.uploaded",
-    "image.deleted",
-)
+Event = Literal[
+    "gallery.created", "gallery.updated", "gallery.deleted", "image.uploaded", "image.deleted"
+]
+EVENTS: tuple[Event, ...] = get_args(Event)
 TEST_EVENT = "webhook.test"
 # An event carries gallery or image data: receiving it needs the scope that would read it.
 EVENT_SCOPES: dict[str, str] = {
@@ -41,12 +39,69 @@ EVENT_SCOPES: dict[str, str] = {
     "image.deleted": "images:read",
 }
 
-PENDING = "pending"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-CANCELLED = "cancelled"
+DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
+PENDING: DeliveryStatus = "pending"
+SUCCEEDED: DeliveryStatus = "succeeded"
+FAILED: DeliveryStatus = "failed"
+CANCELLED: DeliveryStatus = "cancelled"
 
 _LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".localdomain")
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    id: str
+    url: str
+    description: str
+    events: tuple[Event, ...]
+    active: bool
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: str
+    event: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None  # None once the delivery is final
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+def _webhook_view(row: g.Webhook) -> WebhookView:
+    return WebhookView(
+        id=row.id,
+        url=row.url,
+        description=row.description,
+        events=tuple(row.events),
+        active=row.active,
+        disabled_reason=row.disabled_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _delivery_view(row: g.WebhookDelivery) -> DeliveryView:
+    # The column holds only the statuses above.
+    status = cast(DeliveryStatus, row.status)
+    return DeliveryView(
+        id=row.id,
+        event=row.event,
+        status=status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at if status == PENDING else None,
+        last_attempt_at=row.last_attempt_at,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+        created_at=row.created_at,
+    )
 
 
 def _target_problem(url: str, *, allow_private: bool) -> str | None:
@@ -101,7 +156,7 @@ async def create_webhook(
     description: str,
     allow_private: bool,
     now: datetime,
-) -> tuple[g.Webhook, str]:
+) -> tuple[WebhookView, str]:
     """Register a receiver; returns it with its signing secret, which is shown only now."""
     problem = _target_problem(url, allow_private=allow_private)
     if problem:
@@ -122,10 +177,10 @@ async def create_webhook(
     )
     session.add(row)
     await session.flush()
-    return row, secret
+    return _webhook_view(row), secret
 
 
-async def get_webhook(
+async def _owned_webhook(
     session: AsyncSession, *, user_id: str, client_id: str, webhook_id: str
 ) -> g.Webhook:
     row = await session.get(g.Webhook, webhook_id)
@@ -134,13 +189,21 @@ async def get_webhook(
     return row
 
 
+async def get_webhook(
+    session: AsyncSession, *, user_id: str, client_id: str, webhook_id: str
+) -> WebhookView:
+    """The webhook if the user and the app own it; anyone else's is simply not found."""
+    row = await _owned_webhook(session, user_id=user_id, client_id=client_id, webhook_id=webhook_id)
+    return _webhook_view(row)
+
+
 async def list_webhooks(
     session: AsyncSession, *, user_id: str, client_id: str, cursor: str | None, limit: int
-) -> Page[g.Webhook]:
+) -> Page[WebhookView]:
     query = select(g.Webhook).where(g.Webhook.user_id == user_id, g.Webhook.client_id == client_id)
     rows = list((await session.scalars(apply_cursor(query, g.Webhook, cursor, limit))).all())
     items, next_cursor = page_of(rows, limit)
-    return Page(items, next_cursor)
+    return Page([_webhook_view(r) for r in items], next_cursor)
 
 
 async def update_webhook(
@@ -152,8 +215,8 @@ async def update_webhook(
     changes: dict[str, Any],
     allow_private: bool,
     now: datetime,
-) -> g.Webhook:
-    row = await get_webhook(session, user_id=user_id, client_id=client_id, webhook_id=webhook_id)
+) -> WebhookView:
+    row = await _owned_webhook(session, user_id=user_id, client_id=client_id, webhook_id=webhook_id)
     if "url" in changes:
         problem = _target_problem(changes["url"], allow_private=allow_private)
         if problem:
@@ -168,13 +231,13 @@ async def update_webhook(
         row.disabled_reason = None if row.active else "disabled by the app"
     row.updated_at = now
     await session.flush()
-    return row
+    return _webhook_view(row)
 
 
 async def delete_webhook(
     session: AsyncSession, *, user_id: str, client_id: str, webhook_id: str
 ) -> None:
-    row = await get_webhook(session, user_id=user_id, client_id=client_id, webhook_id=webhook_id)
+    row = await _owned_webhook(session, user_id=user_id, client_id=client_id, webhook_id=webhook_id)
     await session.delete(row)
     await session.flush()
 
@@ -242,22 +305,24 @@ async def enqueue_event(
     return count
 
 
-async def send_test_event(session: AsyncSession, *, webhook: g.Webhook, now: datetime):
+async def send_test_event(
+    session: AsyncSession, *, webhook: WebhookView, now: datetime
+) -> DeliveryView:
     """Queue a ``webhook.test`` delivery; it goes through the same outbox as real events."""
     delivery = _delivery(
         webhook.id, TEST_EVENT, {"webhook_id": webhook.id, "message": "This is a test."}, now
     )
     session.add(delivery)
     await session.flush()
-    return delivery
+    return _delivery_view(delivery)
 
 
 async def list_deliveries(
     session: AsyncSession, *, webhook_id: str, cursor: str | None, limit: int
-) -> Page[g.WebhookDelivery]:
+) -> Page[DeliveryView]:
     query = select(g.WebhookDelivery).where(g.WebhookDelivery.webhook_id == webhook_id)
     rows = list(
         (await session.scalars(apply_cursor(query, g.WebhookDelivery, cursor, limit))).all()
     )
     items, next_cursor = page_of(rows, limit)
-    return Page(items, next_cursor)
+    return Page([_delivery_view(r) for r in items], next_cursor)

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from piksend.errors import NotFound
 from piksend.gallery import galleries, images, stats
-from piksend.gallery.blobs import BlobNotFound
 from piksend.gallery.galleries import GalleryView, Visibility
+from piksend.gallery.images import ImageView, Variant
 from piksend.web.auth import load_user, login_redirect
 from piksend.web.context import ctx
 from piksend.web.render import page
@@ -25,15 +25,12 @@ def _not_found() -> NotFound:
 
 
 async def _blob(
-    request: Request, key: str, mime: str, *, disposition: str | None = None, filename: str = ""
+    request: Request, image: ImageView, variant: Variant, *, disposition: str | None = None
 ) -> Response:
-    try:
-        data = await images.read_blob(ctx(request).blobs, key)
-    except BlobNotFound:
-        raise NotFound("The image's file is missing") from None
+    data, mime = await images.read_variant(ctx(request).blobs, image, variant=variant)
     headers = {"cache-control": "private, max-age=0"}
     if disposition:
-        headers["content-disposition"] = f'{disposition}; filename="{filename}"'
+        headers["content-disposition"] = f'{disposition}; filename="{image.filename}"'
     return Response(data, media_type=mime, headers=headers)
 
 
@@ -48,7 +45,7 @@ async def shared_gallery(request: Request, share_token: str):
         gallery = await galleries.find_shared(s, share_token=share_token)
         if gallery is None:
             raise _not_found()
-        rows = await images.gallery_images(s, gallery_id=gallery.id)
+        shown = await images.gallery_images(s, gallery_id=gallery.id)
         await stats.count(
             s, gallery_id=gallery.id, counter=stats.Counter.GALLERY_VIEW, day=c.now().date()
         )
@@ -59,46 +56,44 @@ async def shared_gallery(request: Request, share_token: str):
         request,
         "gallery/shared.html",
         gallery=gallery,
-        images=rows,
+        images=shown,
         base=f"/g/{share_token}",
         headers=headers,
     )
 
 
-async def _shared_image(request: Request, share_token: str, image_id: str, counter):
+async def _shared_image(
+    request: Request, share_token: str, image_id: str, counter: stats.Counter | None
+) -> ImageView:
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         gallery = await galleries.find_shared(s, share_token=share_token)
         if gallery is None:
             raise _not_found()
-        row = await images.shared_image(s, gallery_id=gallery.id, image_id=image_id)
-        if row is None:
+        image = await images.shared_image(s, gallery_id=gallery.id, image_id=image_id)
+        if image is None:
             raise NotFound("No such image in this gallery.")
         if counter is not None:
             await stats.count(s, gallery_id=gallery.id, counter=counter, day=c.now().date())
-    return row
+    return image
 
 
 @router.get("/g/{share_token}/thumbnails/{image_id}")
 async def shared_thumbnail(request: Request, share_token: str, image_id: str):
-    row = await _shared_image(request, share_token, image_id, None)
-    return await _blob(request, row.thumbnail_key, row.thumbnail_mime_type)
+    image = await _shared_image(request, share_token, image_id, None)
+    return await _blob(request, image, "thumbnail")
 
 
 @router.get("/g/{share_token}/images/{image_id}")
 async def shared_image_view(request: Request, share_token: str, image_id: str):
-    row = await _shared_image(request, share_token, image_id, stats.Counter.IMAGE_VIEW)
-    return await _blob(
-        request, row.blob_key, row.mime_type, disposition="inline", filename=row.filename
-    )
+    image = await _shared_image(request, share_token, image_id, stats.Counter.IMAGE_VIEW)
+    return await _blob(request, image, "original", disposition="inline")
 
 
 @router.get("/g/{share_token}/images/{image_id}/download")
 async def shared_image_download(request: Request, share_token: str, image_id: str):
-    row = await _shared_image(request, share_token, image_id, stats.Counter.DOWNLOAD)
-    return await _blob(
-        request, row.blob_key, row.mime_type, disposition="attachment", filename=row.filename
-    )
+    image = await _shared_image(request, share_token, image_id, stats.Counter.DOWNLOAD)
+    return await _blob(request, image, "original", disposition="attachment")
 
 
 # -- the owner's own view -------------------------------------------------------------------
@@ -142,14 +137,14 @@ async def my_gallery(request: Request, gallery_id: str):
         if user is None:
             return login_redirect(request)
         gallery = await galleries.get_gallery(s, owner_id=user.id, gallery_id=gallery_id)
-        rows = await images.gallery_images(s, gallery_id=gallery.id)
+        shown = await images.gallery_images(s, gallery_id=gallery.id)
     path = gallery.share_path()
     return page(
         request,
         "gallery/detail.html",
         no_store=True,
         gallery=gallery,
-        images=rows,
+        images=shown,
         share_url=f"{c.settings.public_url}{path}" if path else None,
     )
 
@@ -163,11 +158,9 @@ async def my_image(
         user = await load_user(request, s)
         if user is None:
             raise NotFound("No such image")
-        row = await images.owned_image(s, owner_id=user.id, image_id=image_id)
-        if row.gallery_id != gallery_id:
+        image = await images.get_image(s, owner_id=user.id, image_id=image_id)
+        if image.gallery_id != gallery_id:
             raise NotFound("No such image")
     if variant == "thumbnail":
-        return await _blob(request, row.thumbnail_key, row.thumbnail_mime_type)
-    return await _blob(
-        request, row.blob_key, row.mime_type, disposition="inline", filename=row.filename
-    )
+        return await _blob(request, image, "thumbnail")
+    return await _blob(request, image, "original", disposition="inline")

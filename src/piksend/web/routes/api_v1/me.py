@@ -1,0 +1,36 @@
+"""GET /api/v1/me: the token owner's profile, a hot endpoint (RFC 6750 §2.1 bearer check)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from piksend.oauth.bearer import authenticate_bearer
+from piksend.oauth.errors import BearerTokenError
+from piksend.web.context import ctx
+from piksend.web.hot import hot
+from piksend.web.routes.api_v1.common import scoped
+
+router = APIRouter(tags=["profile"])
+
+PROFILE = scoped("profile:read")
+
+
+@router.get("/me", summary="The signed-in user's profile", **PROFILE.route())
+@hot
+async def me(request: Request) -> JSONResponse:
+    # The hottest bearer GET: one round trip on the fast path (the token's SELECT carries
+    # its owner's profile), and no dependency solving, so the scope is checked here.
+    c = ctx(request)
+    async with c.db.oauth_unit(write=False) as store:
+        record = await authenticate_bearer(
+            request.headers.get("authorization"), grants=store, now=c.now()
+        )
+        PROFILE.require(record)
+        user = await store.get_profile(record.user_id)
+    if user is None:
+        raise BearerTokenError.invalid("The access token is invalid")
+    return JSONResponse(
+        {"id": user.id, "name": user.name, "email": user.email, "avatar_url": user.avatar_url}
+    )
