@@ -16,10 +16,12 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from piksend import __version__
 from piksend.gallery import ssrf, webhook_signing
@@ -151,9 +153,9 @@ class DeliveryWorker:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if cast(CursorResult[Any], result).rowcount != 1:  # an UPDATE's result
                 return None
-            delivery = await session.get(g.WebhookDelivery, delivery_id)
+            delivery = await session.get_one(g.WebhookDelivery, delivery_id)
             hook = await session.get(g.Webhook, delivery.webhook_id)
             live = (
                 hook is not None

@@ -94,9 +94,10 @@ async def owned_row(session: AsyncSession, *, owner_id: str, gallery_id: str) ->
 
 
 async def count_images(session: AsyncSession, gallery_id: str) -> int:
-    return await session.scalar(
+    counted = await session.execute(
         select(func.count()).select_from(g.Image).where(g.Image.gallery_id == gallery_id)
     )
+    return counted.scalar_one()
 
 
 async def get_gallery(session: AsyncSession, *, owner_id: str, gallery_id: str) -> GalleryView:

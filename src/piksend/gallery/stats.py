@@ -34,7 +34,7 @@ class InvalidRange(DomainError):
 
 async def count(session: AsyncSession, *, gallery_id: str, counter: Counter, day: date) -> None:
     table = g.GalleryDailyStats.__table__
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {"gallery_id": gallery_id, "day": day, **{c.value: 0 for c in Counter}}
     values[counter.value] = 1

@@ -89,7 +89,7 @@ def install_openapi(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
 
 def _drop_framework_validation_errors(schema: dict[str, Any]) -> None:
