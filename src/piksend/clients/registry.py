@@ -1,7 +1,9 @@
 """The app registry: registering, listing, editing, rotating the secret of and deleting apps.
 
-Apps are confidential clients (RFC 6749 §2.1) authenticated with a client secret (§2.3.1); the
-secret is returned once, when it is made, and only its SHA-256 digest is stored.
+An app is a confidential client (RFC 6749 §2.1) authenticated with a client secret (§2.3.1),
+returned once, when it is made, and stored only as its SHA-256 digest; or a public client, which
+has no secret at all. Changing the type is an explicit action: making an app public deletes its
+secrets, making it confidential issues one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from piksend.clients.validation import AppFields, cleaned
 from piksend.errors import NotFound, ValidationError
 from piksend.oauth import tokens
+from piksend.oauth.types import ClientType
 from piksend.storage import tables as t
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
@@ -33,6 +36,11 @@ class App:
     created_at: datetime
     updated_at: datetime
     previous_secret_expires_at: datetime | None = None
+    client_type: ClientType = ClientType.CONFIDENTIAL
+
+    @property
+    def token_endpoint_auth_method(self) -> str:
+        return "none" if self.client_type is ClientType.PUBLIC else "client_secret_basic"
 
     def fields(self) -> AppFields:
         """The registration fields as they stand, the starting point of an edit."""
@@ -61,15 +69,23 @@ def _app(row: t.Client) -> App:
         previous_secret_expires_at=row.previous_secret_expires_at
         if row.previous_secret_digest
         else None,
+        client_type=ClientType(row.client_type),
     )
 
 
 async def create_app(
-    session: AsyncSession, *, owner_id: str, fields: AppFields, now: datetime
-) -> tuple[App, str]:
-    """Register an app; returns it with its client secret, which is never stored or shown again."""
-    fields = cleaned(fields)
-    secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    fields: AppFields,
+    now: datetime,
+    client_type: ClientType = ClientType.CONFIDENTIAL,
+) -> tuple[App, str | None]:
+    """Register an app; returns it with its client secret, which is never stored or shown again
+    (None for a public app, which has none)."""
+    fields = cleaned(fields, client_type=client_type)
+    public = client_type is ClientType.PUBLIC
+    secret = None if public else tokens.generate(tokens.Prefix.CLIENT_SECRET)
     row = t.Client(
         id=tokens.generate_client_id(),
         owner_id=owner_id,
@@ -79,7 +95,8 @@ async def create_app(
         website_url=fields.website_url,
         redirect_uris=list(fields.redirect_uris),
         scopes=" ".join(fields.scopes),
-        secret_digest=tokens.digest(secret),
+        client_type=client_type.value,
+        secret_digest=None if secret is None else tokens.digest(secret),
         created_at=now,
         updated_at=now,
     )
@@ -110,7 +127,7 @@ async def update_app(
     session: AsyncSession, *, owner_id: str, client_id: str, fields: AppFields, now: datetime
 ) -> App:
     row = await _owned(session, owner_id, client_id)
-    fields = cleaned(fields)
+    fields = cleaned(fields, client_type=ClientType(row.client_type))
     row.name, row.description = fields.name, fields.description
     row.logo_url, row.website_url = fields.logo_url, fields.website_url
     row.redirect_uris, row.scopes = list(fields.redirect_uris), " ".join(fields.scopes)
@@ -142,6 +159,10 @@ async def rotate_secret(
     if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
         raise ValidationError("Grace period must be between 0 seconds and 7 days")
     row = await _owned(session, owner_id, client_id)
+    if row.client_type == ClientType.PUBLIC:
+        raise ValidationError(
+            "A public app has no client secret to rotate; make it confidential to issue one"
+        )
     secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
     if grace_seconds:
         row.previous_secret_digest = row.secret_digest
@@ -150,6 +171,43 @@ async def rotate_secret(
         row.previous_secret_digest = None
         row.previous_secret_expires_at = None
     row.secret_digest = tokens.digest(secret)
+    row.updated_at = now
+    await session.flush()
+    return secret
+
+
+async def make_public(
+    session: AsyncSession, *, owner_id: str, client_id: str, now: datetime
+) -> App:
+    """Make the app a public client: its current and previous secrets are deleted at once, so
+    a server still sending one is refused from now on (RFC 6749 §2.1)."""
+    row = await _owned(session, owner_id, client_id)
+    row.client_type = ClientType.PUBLIC.value
+    row.secret_digest = None
+    row.previous_secret_digest = None
+    row.previous_secret_expires_at = None
+    row.updated_at = now
+    await session.flush()
+    return _app(row)
+
+
+async def make_confidential(
+    session: AsyncSession, *, owner_id: str, client_id: str, now: datetime
+) -> str:
+    """Make the app a confidential client; returns its new secret, which is shown only once.
+    Refused while a private-use redirect URI is registered (RFC 8252 §7.1: native apps only)."""
+    row = await _owned(session, owner_id, client_id)
+    if row.client_type == ClientType.CONFIDENTIAL:
+        raise ValidationError(
+            "This app is already confidential; rotate its secret to get a new one",
+            field="client_type",
+        )
+    cleaned(_app(row).fields(), client_type=ClientType.CONFIDENTIAL)
+    secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
+    row.client_type = ClientType.CONFIDENTIAL.value
+    row.secret_digest = tokens.digest(secret)
+    row.previous_secret_digest = None
+    row.previous_secret_expires_at = None
     row.updated_at = now
     await session.flush()
     return secret

@@ -1,7 +1,8 @@
 """An app's registration fields and every rule they must meet, with a message for each field.
 
-Redirect URIs follow the registration rules of RFC 6749 §3.1.2 (absolute, no fragment) and
-RFC 8252 §7.3 (plain http only on a loopback host), which `piksend.oauth.redirect_uris` holds.
+Redirect URIs follow the registration rules of RFC 6749 §3.1.2 (absolute, no fragment),
+RFC 8252 §7.1 (private-use schemes, public apps only) and §7.3 (plain http only on a loopback
+host), which `piksend.oauth.redirect_uris` holds; they depend on the app's client type.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 from piksend.errors import ValidationError
 from piksend.oauth import redirect_uris, scopes
+from piksend.oauth.types import ClientType
 
 MAX_REDIRECT_URIS = 10
 MAX_NAME = 100
@@ -40,12 +42,14 @@ def _https_url_problem(value: str, label: str) -> str | None:
     return None
 
 
-def redirect_uri_problems(uris: tuple[str, ...]) -> dict[int, str]:
+def redirect_uri_problems(
+    uris: tuple[str, ...], client_type: ClientType = ClientType.CONFIDENTIAL
+) -> dict[int, str]:
     """The problem with each redirect URI, by its position (for a message beside each row)."""
     problems: dict[int, str] = {}
     seen: set[str] = set()
     for index, uri in enumerate(uris):
-        if problem := redirect_uris.registration_problem(uri):
+        if problem := redirect_uris.registration_problem(uri, client_type):
             problems[index] = problem
         elif uri in seen:
             problems[index] = DUPLICATE_REDIRECT_URI
@@ -53,7 +57,9 @@ def redirect_uri_problems(uris: tuple[str, ...]) -> dict[int, str]:
     return problems
 
 
-def validate_fields(fields: AppFields) -> dict[str, str]:
+def validate_fields(
+    fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL
+) -> dict[str, str]:
     """Every problem with the submitted fields, keyed by field name (for inline messages)."""
     problems: dict[str, str] = {}
     name = fields.name.strip()
@@ -73,7 +79,7 @@ def validate_fields(fields: AppFields) -> dict[str, str]:
     elif len(uris) > MAX_REDIRECT_URIS:
         problems["redirect_uris"] = f"At most {MAX_REDIRECT_URIS} redirect URIs"
     else:
-        rows = redirect_uri_problems(uris)
+        rows = redirect_uri_problems(uris, client_type)
         if rows:
             first = min(rows)
             if rows[first] == DUPLICATE_REDIRECT_URI:
@@ -90,9 +96,9 @@ def validate_fields(fields: AppFields) -> dict[str, str]:
     return problems
 
 
-def cleaned(fields: AppFields) -> AppFields:
+def cleaned(fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL) -> AppFields:
     """The fields as stored: trimmed, scopes in canonical order; the first problem raised."""
-    problems = validate_fields(fields)
+    problems = validate_fields(fields, client_type)
     if problems:
         field, message = next(iter(problems.items()))
         raise ValidationError(message, field=field)

@@ -1,20 +1,57 @@
 """Redirect URIs: registration rules and request-time matching.
 
 RFC 6749 §3.1.2 (absolute, no fragment), RFC 9700 §2.1 and §4.1.3 (exact string matching),
-RFC 8252 §7.3 and §8.3 (loopback IP redirect URIs match on any port; http only there).
+RFC 8252 §7.1 (private-use URI schemes in reverse-domain form, for native apps: public clients
+only here), §7.2 (claimed https redirects: ordinary https URIs), §7.3 and §8.3 (loopback IP
+redirect URIs match on any port; http only there).
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+from piksend.oauth.types import ClientType
 
 MAX_LENGTH = 2000
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 LOOPBACK_IPS = frozenset({"127.0.0.1", "::1"})
+# RFC 8252 §7.1: a domain name the app's developer controls, in reverse order, e.g.
+# com.example.photos; at least two labels, so no bare scheme (javascript, data, file) fits.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_REVERSE_DOMAIN_SCHEME = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+HTTPS_ONLY = "Redirect URI must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"
+PRIVATE_USE_FOR_PUBLIC_ONLY = (
+    "A private-use scheme redirect URI (like com.example.app:/callback) is only for apps that "
+    "run in a browser or on a device: make this app public, or use an https redirect URI"
+)
 
 
-def registration_problem(uri: str) -> str | None:
-    """Why ``uri`` cannot be registered, or None when it can."""
+def private_use_scheme(uri: str) -> str | None:
+    """The scheme of ``uri`` when it has a reverse-domain scheme (RFC 8252 §7.1), else None."""
+    scheme, sep, _ = uri.partition(":")
+    if sep and _REVERSE_DOMAIN_SCHEME.fullmatch(scheme):
+        return scheme
+    return None
+
+
+def _private_use_problem(uri: str, scheme: str, client_type: ClientType) -> str | None:
+    rest = uri[len(scheme) + 1 :]
+    # RFC 8252 §7.1 with RFC 3986 §3.2: no naming authority, so a single slash follows.
+    if not rest.startswith("/") or rest.startswith("//"):
+        return (
+            "A private-use scheme redirect URI takes a single slash after the scheme, "
+            f"like {scheme}:/callback"
+        )
+    if "#" in uri:
+        return "Redirect URI must not contain a fragment"
+    if client_type is not ClientType.PUBLIC:
+        return PRIVATE_USE_FOR_PUBLIC_ONLY
+    return None
+
+
+def registration_problem(uri: str, client_type: ClientType = ClientType.CONFIDENTIAL) -> str | None:
+    """Why ``uri`` cannot be registered for a client of ``client_type``, or None when it can."""
     if not uri or uri != uri.strip():
         return "Redirect URI must not be empty or have surrounding spaces"
     if len(uri) > MAX_LENGTH:
@@ -23,6 +60,8 @@ def registration_problem(uri: str) -> str | None:
         return "Redirect URI must not contain spaces or control characters"
     if "*" in uri:
         return "Redirect URI must not contain wildcards"
+    if (scheme := private_use_scheme(uri)) is not None:
+        return _private_use_problem(uri, scheme, client_type)
     try:
         parts = urlsplit(uri)
         port = parts.port
@@ -41,10 +80,8 @@ def registration_problem(uri: str) -> str | None:
     if scheme == "http":
         if parts.hostname.lower() in LOOPBACK_HOSTS:
             return None
-        return (
-            "Redirect URI must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"
-        )
-    return "Redirect URI must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"
+        return HTTPS_ONLY
+    return HTTPS_ONLY
 
 
 def matches(registered: str, requested: str) -> bool:

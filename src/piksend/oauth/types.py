@@ -7,6 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class ClientType(StrEnum):
+    """RFC 6749 §2.1: a confidential client keeps a secret; a public one (a browser, mobile,
+    desktop or command-line app) cannot, and authenticates with nothing but its client_id."""
+
+    CONFIDENTIAL = "confidential"
+    PUBLIC = "public"
+
+
 class TokenKind(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
@@ -17,14 +25,20 @@ class Client:
     client_id: str
     owner_id: str
     name: str
-    secret_digest: str
+    secret_digest: str | None  # None for a public client
     redirect_uris: tuple[str, ...]
     scopes: tuple[str, ...]
+    client_type: ClientType = ClientType.CONFIDENTIAL
     description: str = ""
     logo_url: str | None = None
     website_url: str | None = None
     previous_secret_digest: str | None = None
     previous_secret_expires_at: datetime | None = None
+
+    @property
+    def token_endpoint_auth_method(self) -> str:
+        """RFC 7591 §2: ``none`` for a public client, a secret in HTTP Basic otherwise."""
+        return "none" if self.client_type is ClientType.PUBLIC else "client_secret_basic"
 
 
 @dataclass(frozen=True)

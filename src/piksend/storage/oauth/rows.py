@@ -30,6 +30,7 @@ def client_from_row(row: Row) -> o.Client:
         secret_digest=row["secret_digest"],
         redirect_uris=tuple(uris),
         scopes=_scope(row["scopes"]),
+        client_type=o.ClientType(row["client_type"]),
         description=row["description"] or "",
         logo_url=row["logo_url"],
         website_url=row["website_url"],

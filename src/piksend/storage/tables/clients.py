@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from piksend.storage.tables.base import Base, UTCDateTime
@@ -13,6 +13,14 @@ from piksend.storage.tables.base import Base, UTCDateTime
 
 class Client(Base):
     __tablename__ = "clients"
+    # RFC 6749 §2.1: a public client has no secret, a confidential one always has one.
+    __table_args__ = (
+        CheckConstraint(
+            "(client_type = 'public' AND secret_digest IS NULL AND previous_secret_digest IS NULL)"
+            " OR (client_type = 'confidential' AND secret_digest IS NOT NULL)",
+            name="client_type_secret",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -22,7 +30,8 @@ class Client(Base):
     website_url: Mapped[str | None] = mapped_column(String(2000))
     redirect_uris: Mapped[list] = mapped_column(JSON)
     scopes: Mapped[str] = mapped_column(String(500))
-    secret_digest: Mapped[str] = mapped_column(String(64))
+    client_type: Mapped[str] = mapped_column(String(20), server_default="confidential")
+    secret_digest: Mapped[str | None] = mapped_column(String(64))
     previous_secret_digest: Mapped[str | None] = mapped_column(String(64))
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
