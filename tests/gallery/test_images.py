@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piksend.gallery import webhooks
-from piksend.storage import gallery_tables as g
+from piksend.storage.tables import gallery as g
 from tests.gallery.conftest import UPLOAD_LIMIT
 from tests.support.images import FORMATS, make_image
 

@@ -148,7 +148,7 @@ async def test_revoking_the_app_stops_its_webhooks(world, receiver, worker, app,
     # the app's tokens are dead, so look through the database
     from sqlalchemy import select
 
-    from piksend.storage import gallery_tables as g
+    from piksend.storage.tables import gallery as g
 
     async with app.state.ctx.db.unit_of_work() as s:
         row = await s.get(g.Webhook, hook["id"])
@@ -245,7 +245,7 @@ async def test_a_receiver_answering_an_endless_body_does_not_hold_the_worker(wor
 
 async def test_events_are_queued_only_while_the_app_can_still_read_their_data(driver, alice, app):
     from piksend.gallery import webhooks as wh
-    from piksend.storage.oauth_store import SqlOAuthStore
+    from piksend.storage.oauth import SqlOAuthStore
 
     registered = await driver.register_app(alice.id, scopes="galleries:read webhooks:write")
     ctx = app.state.ctx

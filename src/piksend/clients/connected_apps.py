@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.oauth import scopes
 from piksend.storage import tables as t
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 
 
 @dataclass(frozen=True)

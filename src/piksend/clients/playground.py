@@ -27,7 +27,7 @@ from piksend.oauth.errors import OAuthError
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import TokenPolicy
 from piksend.storage import tables as t
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 
 TEST_TTL = timedelta(minutes=10)
 CALLBACK_PATH = "/settings/oauth/test-callback"

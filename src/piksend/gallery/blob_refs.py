@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.gallery.blobs import BlobStore
-from piksend.storage import gallery_tables as g
+from piksend.storage.tables import gallery as g
 
 
 async def unreferenced(session: AsyncSession, key: str) -> bool:

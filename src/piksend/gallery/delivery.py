@@ -26,8 +26,8 @@ from sqlalchemy.engine import CursorResult
 from piksend import __version__
 from piksend.gallery import ssrf, webhook_signing
 from piksend.gallery.webhooks import CANCELLED, FAILED, PENDING, SUCCEEDED, consent_is_live
-from piksend.storage import gallery_tables as g
 from piksend.storage.engine import Database
+from piksend.storage.tables import gallery as g
 
 log = logging.getLogger("piksend.webhooks")
 

@@ -16,7 +16,7 @@ from piksend.gallery import webhooks
 from piksend.gallery.blob_refs import collect_blobs
 from piksend.gallery.blobs import BlobStore
 from piksend.gallery.pagination import Page, apply_cursor, page_of
-from piksend.storage import gallery_tables as g
+from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
 
 

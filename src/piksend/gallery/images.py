@@ -23,7 +23,7 @@ from piksend.gallery.blob_refs import collect_blobs
 from piksend.gallery.blobs import BlobNotFound, BlobStore
 from piksend.gallery.galleries import owned_row
 from piksend.gallery.pagination import Page, apply_cursor, page_of
-from piksend.storage import gallery_tables as g
+from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
 
 log = logging.getLogger("piksend.gallery")

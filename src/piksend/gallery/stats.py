@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.errors import DomainError
-from piksend.storage import gallery_tables as g
+from piksend.storage.tables import gallery as g
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from piksend.errors import NotFound, ValidationError
 from piksend.gallery import ssrf, webhook_signing
 from piksend.gallery.pagination import Page, apply_cursor, page_of
-from piksend.storage import gallery_tables as g
 from piksend.storage import tables as t
+from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
 
 Event = Literal[

@@ -4,7 +4,6 @@
 table class is re-exported here, whichever area module defines it.
 """
 
-from piksend.clock import utcnow
 from piksend.storage.tables.accounts import BrowserSession, LoginThrottle, User
 from piksend.storage.tables.base import NAMING_CONVENTION, Base, UTCDateTime, new_id
 from piksend.storage.tables.clients import Client, FormNonce, IntegrationTest
@@ -42,6 +41,4 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "new_id",
-    # piksend.clock's, re-exported until the callers' imports are rewritten.
-    "utcnow",
 ]

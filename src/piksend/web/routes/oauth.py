@@ -21,7 +21,7 @@ from piksend.oauth.metadata import server_metadata
 from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 from piksend.web import csrf
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
@@ -187,14 +187,20 @@ async def token(request: Request):
     return JSONResponse(result.to_dict(), headers=NO_STORE)
 
 
-async def _client_call(request: Request, action, *, read_only: bool = False) -> JSONResponse:
+async def _client_call(
+    request: Request, action, *, read_only: bool = False, public_allowed: bool = True
+) -> JSONResponse:
     """Parse the body, authenticate the client (RFC 7009 §2.1, RFC 7662 §2.1), then act."""
     c = ctx(request)
     try:
         params = await read_params(request)
         async with c.db.oauth_unit(write=not read_only) as store:
             client = await authenticate_client(
-                params, request.headers.get("authorization"), store, c.now()
+                params,
+                request.headers.get("authorization"),
+                store,
+                c.now(),
+                public_allowed=public_allowed,
             )
             body = await action(params, client, store, c)
     except OAuthError as exc:
@@ -221,7 +227,7 @@ async def introspect_endpoint(request: Request):
             params, client, grants=store, users=store, issuer=c.policy.issuer, now=c.now()
         )
 
-    return await _client_call(request, action, read_only=True)
+    return await _client_call(request, action, read_only=True, public_allowed=False)
 
 
 @router.get("/.well-known/oauth-authorization-server")

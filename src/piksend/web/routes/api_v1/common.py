@@ -16,7 +16,7 @@ from starlette.requests import Request
 from piksend.gallery.pagination import MAX_LIMIT
 from piksend.oauth.bearer import authenticate_bearer, require_scope
 from piksend.oauth.types import TokenRecord
-from piksend.storage.oauth_store import SqlOAuthStore
+from piksend.storage.oauth import SqlOAuthStore
 from piksend.web.context import ctx
 from piksend.web.routes.api_docs import guarded
 
