@@ -1,0 +1,134 @@
+"""The single-page example (``src/piksend/web/examples/spa.html``), unchanged, in Chromium: served
+from a second origin (http://localhost:<port>, while piksend is http://127.0.0.1:<other port>), a
+public app whose redirect URI is that page, signed in and approved on piksend's real pages, then
+its galleries, a refresh and a sign-out that revokes, every token call made cross-origin under
+CORS. The tokens it received are checked dead through the API afterwards, and never to have been
+written to localStorage or sessionStorage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.support.public_client import (
+    BACKENDS,
+    PASSWORD,
+    create_gallery,
+    create_user,
+    galleries_status,
+    live_on,
+    public_tokens,
+    refresh_error,
+    register_public_app,
+    static_site,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "piksend" / "web" / "examples"
+EMAIL = "sam@example.com"
+
+# Every Storage write any page makes, reported to the test before the write happens.
+REPORT_STORAGE_WRITES = """
+const setItem = Storage.prototype.setItem;
+Storage.prototype.setItem = function (key, value) {
+  const area = this === window.localStorage ? 'localStorage' : 'sessionStorage';
+  window.reportStorageWrite(location.origin, area, String(key), String(value));
+  return setItem.call(this, key, value);
+};
+"""
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    with live_on(request.param, tmp_path_factory.mktemp("spa")) as live:
+        create_user(live, EMAIL)
+        yield live
+
+
+@pytest.fixture(scope="module")
+def spa_origin():
+    with static_site(EXAMPLES) as origin:
+        yield origin
+
+
+@pytest.fixture
+def spa_page(browser, request, server):
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    writes: list[tuple[str, str, str, str]] = []
+    context.expose_binding("reportStorageWrite", lambda _source, *write: writes.append(write))
+    context.add_init_script(REPORT_STORAGE_WRITES)
+    page = context.new_page()
+    page.storage_writes = writes
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def test_the_spa_example_signs_in_lists_galleries_refreshes_and_revokes_on_sign_out(
+    spa_page, server, spa_origin
+):
+    page = spa_page
+    redirect_uri = f"{spa_origin}/spa.html"
+    client_id = register_public_app(
+        server, owner=EMAIL, name="Browser Photos", redirect_uris=[redirect_uri]
+    )
+    setup = public_tokens(server, client_id=client_id, redirect_uri=redirect_uri, email=EMAIL)
+    create_gallery(server, setup["access_token"], "Alpine lakes")
+    issued: list[dict] = []
+    page.on(
+        "response",
+        lambda r: (
+            issued.append(r.json())
+            if r.url == f"{server.url}/api/oauth/token" and r.request.method == "POST" and r.ok
+            else None
+        ),
+    )
+
+    page.goto(f"{redirect_uri}?server={server.url}&client_id={client_id}")
+    assert page.locator("#status").inner_text() == "Signed out"
+    page.locator("#sign-in").click()
+    page.wait_for_url(f"{server.url}/login**")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator(".app-name").inner_text() == "Browser Photos"
+    page.get_by_role("button", name="Approve").click()
+
+    page.wait_for_url(redirect_uri)
+    page.locator("#status", has_text="Signed in").wait_for()
+    assert page.locator("#galleries li").all_inner_texts() == ["Alpine lakes"]
+
+    page.locator("#refresh").click()
+    page.locator("#status", has_text="Tokens refreshed").wait_for()
+    assert page.locator("#galleries li").all_inner_texts() == ["Alpine lakes"]
+    assert len(issued) == 2
+    assert issued[1]["refresh_token"] != issued[0]["refresh_token"]
+
+    page.locator("#sign-out").click()
+    page.locator("#status", has_text="Signed out: tokens revoked").wait_for()
+    assert page.locator("#galleries li").count() == 0
+    assert page.locator("#sign-in").is_visible()
+
+    for tokens in issued:
+        assert galleries_status(server, tokens["access_token"]) == 401
+    assert refresh_error(server, client_id=client_id, refresh_token=issued[1]["refresh_token"]) == {
+        "error": "invalid_grant",
+        "error_description": "The refresh token is invalid",
+    }
+    assert page.evaluate("[localStorage.length, sessionStorage.length]") == [0, 0]
+    # Only the PKCE verifier, state and configuration cross the redirect, as the example says.
+    writes = page.storage_writes
+    assert [(origin, area, key) for origin, area, key, _ in writes] == [
+        (spa_origin, "sessionStorage", "piksend_example_pending")
+    ]
+    secrets = {t[k] for t in issued for k in ("access_token", "refresh_token")}
+    assert [value for *_, value in writes if any(s in value for s in secrets)] == []
