@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, func, literal, select
+from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,21 +79,6 @@ async def create_user(
     except IntegrityError:
         raise Conflict("An account with this email already exists", field="email") from None
     return _account(row)
-
-
-_PROFILE = select(t.User.id, t.User.email, t.User.name, t.User.avatar_url).where(
-    t.User.id == bindparam("user_id")
-)
-
-
-async def get_user(session: AsyncSession, user_id: str) -> Account | None:
-    # A Core row, not an ORM load: this runs on every bearer GET of /api/v1/me.
-    row = (await session.execute(_PROFILE, {"user_id": user_id})).first()
-    return (
-        Account(id=row.id, email=row.email, name=row.name, avatar_url=row.avatar_url)
-        if row
-        else None
-    )
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> Account | None:
