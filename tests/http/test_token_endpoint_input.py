@@ -238,6 +238,17 @@ async def test_metadata_lists_what_is_supported(http):
     assert data["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
+        "none",
+    ]
+    assert data["revocation_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
+    # RFC 7662 §2.1: introspection only for authenticated clients
+    assert data["introspection_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
     ]
 
 

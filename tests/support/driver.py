@@ -10,6 +10,7 @@ import httpx
 
 from piksend.clients.registry import create_app
 from piksend.clients.validation import AppFields
+from piksend.oauth.types import ClientType
 from tests.support.pkce import pkce_pair
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -25,7 +26,7 @@ def csrf_of(html: str) -> str:
 @dataclass
 class RegisteredApp:
     client_id: str
-    client_secret: str
+    client_secret: str | None  # None for a public app
     redirect_uri: str
     scopes: str
 
@@ -82,6 +83,7 @@ class OAuthDriver:
         redirect_uris=("https://app.example.com/callback",),
         scopes="profile:read galleries:read galleries:write",
         name="Example App",
+        client_type=ClientType.CONFIDENTIAL,
         **extra,
     ) -> RegisteredApp:
         async with self.ctx.db.unit_of_work() as s:
@@ -95,6 +97,7 @@ class OAuthDriver:
                     **extra,
                 ),
                 now=self.ctx.now(),
+                client_type=client_type,
             )
         return RegisteredApp(registered.client_id, secret, redirect_uris[0], scopes)
 
@@ -193,9 +196,9 @@ class OAuthDriver:
         return response.json()
 
     async def revoke(self, app: RegisteredApp, token: str):
+        body = {"token": token, "client_id": app.client_id, "client_secret": app.client_secret}
         return await self.http.post(
-            "/api/oauth/revoke",
-            json={"token": token, "client_id": app.client_id, "client_secret": app.client_secret},
+            "/api/oauth/revoke", json={k: v for k, v in body.items() if v is not None}
         )
 
     async def me(self, access_token: str) -> httpx.Response:

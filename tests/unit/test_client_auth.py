@@ -1,4 +1,5 @@
-"""Client authentication, RFC 6749 §2.3.1: client_secret_basic and client_secret_post."""
+"""Client authentication, RFC 6749 §2.3.1: client_secret_basic and client_secret_post; §2.1 and
+§3.2.1: public clients by client_id alone; RFC 7662 §2.1: introspection for authenticated ones."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from piksend.oauth import tokens
 from piksend.oauth.client_auth import authenticate_client, parse_basic
 from piksend.oauth.errors import InvalidClientError, InvalidRequestError
+from piksend.oauth.types import Client, ClientType
 from tests.unit.conftest import NOW, SECRET
 
 
@@ -96,3 +98,77 @@ async def test_previous_secret_works_only_within_its_grace_period(store):
     assert (await authenticate_client(params, None, store, NOW)).client_id == "client-1"
     with pytest.raises(InvalidClientError):
         await authenticate_client(params, None, store, NOW + timedelta(minutes=5))
+
+
+def _public(store) -> None:
+    store.clients["spa-1"] = Client(
+        client_id="spa-1",
+        owner_id="usr_owner",
+        name="Browser app",
+        secret_digest=None,
+        redirect_uris=("https://spa.example.com/callback",),
+        scopes=("profile:read",),
+        client_type=ClientType.PUBLIC,
+    )
+
+
+async def test_a_public_client_is_identified_by_client_id_in_the_body_alone(store):
+    _public(store)
+    client = await authenticate_client({"client_id": "spa-1"}, None, store, NOW)
+    assert (client.client_id, client.token_endpoint_auth_method) == ("spa-1", "none")
+
+
+@pytest.mark.parametrize(
+    ("params", "header", "used_basic"),
+    [
+        ({"client_id": "spa-1", "client_secret": "anything"}, None, False),
+        ({}, "basic-spa", True),
+        ({"client_id": "spa-1"}, "basic-spa", True),
+    ],
+)
+async def test_a_secret_sent_for_a_public_client_is_refused(store, params, header, used_basic):
+    _public(store)
+    authorization = basic("spa-1", "anything") if header else None
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client(params, authorization, store, NOW)
+    assert (exc.value.status, exc.value.used_basic, exc.value.description) == (
+        401,
+        used_basic,
+        "This client is public and has no client_secret: send client_id alone, without a "
+        "secret or HTTP Basic credentials",
+    )
+
+
+async def test_a_public_client_is_refused_where_only_authenticated_clients_may_call(store):
+    _public(store)
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client({"client_id": "spa-1"}, None, store, NOW, public_allowed=False)
+    assert (exc.value.status, exc.value.description) == (
+        401,
+        "Token introspection requires an authenticated client; a public client cannot use it",
+    )
+
+
+async def test_a_confidential_client_without_its_secret_is_refused_even_where_public_ones_may_call(
+    store,
+):
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client({"client_id": "client-1"}, None, store, NOW)
+    assert (exc.value.status, exc.value.description) == (
+        401,
+        "Client authentication required: send client_id and client_secret",
+    )
+
+
+async def test_an_unknown_client_id_without_a_secret_is_invalid_credentials(store):
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client({"client_id": "nobody"}, None, store, NOW)
+    assert exc.value.description == "Invalid client_id or client_secret"
+
+
+async def test_no_client_id_at_all_asks_for_client_authentication(store):
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client({"grant_type": "refresh_token"}, None, store, NOW)
+    assert exc.value.description == (
+        "Client authentication required: send client_id and client_secret"
+    )

@@ -1,10 +1,12 @@
-"""Redirect URI rules: RFC 6749 §3.1.2, RFC 9700 §4.1.3 (exact match), RFC 8252 §7.3 (loopback)."""
+"""Redirect URI rules: RFC 6749 §3.1.2, RFC 9700 §4.1.3 (exact match), RFC 8252 §7.1 (private-use
+schemes, public apps only), §7.3 (loopback)."""
 
 from __future__ import annotations
 
 import pytest
 
 from piksend.oauth.redirect_uris import matches, registration_problem
+from piksend.oauth.types import ClientType
 
 HTTPS_ONLY = "Redirect URI must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"
 
@@ -71,3 +73,66 @@ def test_unacceptable_redirect_uris(uri, problem):
 )
 def test_request_time_matching(registered, requested, expected):
     assert matches(registered, requested) is expected
+
+
+PRIVATE_USE_FOR_PUBLIC_ONLY = (
+    "A private-use scheme redirect URI (like com.example.app:/callback) is only for apps that "
+    "run in a browser or on a device: make this app public, or use an https redirect URI"
+)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "com.example.photos:/oauth2redirect",
+        "com.example.photos:/oauth2redirect?from=piksend",
+        "io.github.alice-b.app:/cb",
+        "http://127.0.0.1/callback",
+        "https://photos.example.com/app/callback",
+    ],
+)
+def test_a_public_app_may_register_private_use_loopback_and_claimed_https_redirects(uri):
+    assert registration_problem(uri, ClientType.PUBLIC) is None
+
+
+@pytest.mark.parametrize(
+    "uri", ["com.example.photos:/oauth2redirect", "io.github.alice.app:/cb?x=1"]
+)
+def test_a_confidential_app_registering_a_private_use_scheme_is_told_the_fix(uri):
+    assert registration_problem(uri, ClientType.CONFIDENTIAL) == PRIVATE_USE_FOR_PUBLIC_ONLY
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        (
+            "com.example.photos://oauth2redirect",
+            "A private-use scheme redirect URI takes a single slash after the scheme, "
+            "like com.example.photos:/callback",
+        ),
+        (
+            "com.example.photos:oauth2redirect",
+            "A private-use scheme redirect URI takes a single slash after the scheme, "
+            "like com.example.photos:/callback",
+        ),
+        ("com.example.photos:/cb#x", "Redirect URI must not contain a fragment"),
+        ("photos:/oauth2redirect", "Redirect URI must be an absolute URL"),
+        ("Com.Example.Photos:/cb", "Redirect URI must be an absolute URL"),
+        ("com.-example.photos:/cb", "Redirect URI must be an absolute URL"),
+        ("javascript:alert(1)", "Redirect URI must be an absolute URL"),
+        ("data:text/html,x", "Redirect URI must be an absolute URL"),
+        ("http://app.example.com/cb", HTTPS_ONLY),
+    ],
+)
+def test_a_public_app_still_gets_every_other_rule(uri, problem):
+    assert registration_problem(uri, ClientType.PUBLIC) == problem
+
+
+def test_a_private_use_redirect_matches_only_exactly():
+    registered = "com.example.photos:/oauth2redirect"
+    assert (
+        matches(registered, registered),
+        matches(registered, "com.example.photos:/oauth2redirect/"),
+        matches(registered, "com.example.photos://oauth2redirect"),
+        matches(registered, "com.example.photo:/oauth2redirect"),
+    ) == (True, False, False, False)

@@ -1,8 +1,10 @@
 """Client authentication at the token, revocation and introspection endpoints.
 
 RFC 6749 §2.3.1: ``client_secret_basic`` (HTTP Basic, each part form-urlencoded first) and
-``client_secret_post`` (body parameters); §2.3: a client must not use more than one method.
-Secrets are compared as SHA-256 digests in constant time.
+``client_secret_post`` (body parameters); §2.3: a client must not use more than one method;
+§2.1 and §3.2.1: a public client has no credentials and is identified by ``client_id`` in the
+body (``none``, RFC 7591 §2); RFC 7662 §2.1: introspection is for authenticated clients only.
+Secrets are compared as SHA-256 digests in constant time, with the same work on every path.
 """
 
 from __future__ import annotations
@@ -17,9 +19,17 @@ from urllib.parse import unquote_plus
 from piksend.oauth import tokens
 from piksend.oauth.errors import InvalidClientError, InvalidRequestError
 from piksend.oauth.stores import ClientStore
-from piksend.oauth.types import Client
+from piksend.oauth.types import Client, ClientType
 
 INVALID_CREDENTIALS = "Invalid client_id or client_secret"
+AUTHENTICATION_REQUIRED = "Client authentication required: send client_id and client_secret"
+PUBLIC_CLIENT_SENT_SECRET = (
+    "This client is public and has no client_secret: send client_id alone, without a secret "
+    "or HTTP Basic credentials"
+)
+PUBLIC_CLIENT_NOT_ALLOWED = (
+    "Token introspection requires an authenticated client; a public client cannot use it"
+)
 _DUMMY_DIGEST = tokens.digest("no-such-client")
 
 
@@ -41,13 +51,21 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
 
 
 def _secret_matches(client: Client, secret: str, now: datetime) -> bool:
-    current = hmac.compare_digest(tokens.digest(secret), client.secret_digest)
+    presented = tokens.digest(secret)
+    current = hmac.compare_digest(presented, client.secret_digest or _DUMMY_DIGEST) and (
+        client.secret_digest is not None
+    )
     previous = False
     if client.previous_secret_digest and client.previous_secret_expires_at:
-        previous = hmac.compare_digest(tokens.digest(secret), client.previous_secret_digest) and (
+        previous = hmac.compare_digest(presented, client.previous_secret_digest) and (
             client.previous_secret_expires_at > now
         )
     return current or previous
+
+
+def _same_work(secret: str | None) -> None:
+    """The digest and comparison a secret check costs, on the paths that have none to check."""
+    hmac.compare_digest(tokens.digest(secret or ""), _DUMMY_DIGEST)
 
 
 async def authenticate_client(
@@ -55,9 +73,15 @@ async def authenticate_client(
     authorization_header: str | None,
     clients: ClientStore,
     now: datetime,
+    *,
+    public_allowed: bool = True,
 ) -> Client:
+    """The client making the request, authenticated (RFC 6749 §2.3.1), or identified by
+    ``client_id`` alone when it is public (§2.1, §3.2.1; RFC 7009 §2.1). ``public_allowed``
+    is False where only an authenticated client may call (RFC 7662 §2.1)."""
     basic = parse_basic(authorization_header)
     used_basic = basic is not None
+    secret: str | None
     if basic is not None:
         if "client_secret" in params:
             raise InvalidRequestError(
@@ -69,15 +93,25 @@ async def authenticate_client(
             raise InvalidClientError(INVALID_CREDENTIALS, used_basic=True)
     else:
         client_id = params.get("client_id", "")
-        secret = params.get("client_secret", "")
-        if not client_id or not secret:
-            raise InvalidClientError(
-                "Client authentication required: send client_id and client_secret"
-            )
+        secret = params.get("client_secret")
+        if not client_id:
+            raise InvalidClientError(AUTHENTICATION_REQUIRED)
     client = await clients.get_client(client_id) if len(client_id) <= 200 else None
     if client is None:
-        hmac.compare_digest(tokens.digest(secret), _DUMMY_DIGEST)  # same work either way
+        _same_work(secret)
         raise InvalidClientError(INVALID_CREDENTIALS, used_basic=used_basic)
+    if client.client_type is ClientType.PUBLIC:
+        _same_work(secret)
+        if secret is not None:
+            # A public client has no secret (RFC 6749 §2.1): one sent is a misconfiguration
+            # or a guess, never a credential.
+            raise InvalidClientError(PUBLIC_CLIENT_SENT_SECRET, used_basic=used_basic)
+        if not public_allowed:
+            raise InvalidClientError(PUBLIC_CLIENT_NOT_ALLOWED)
+        return client
+    if secret is None:
+        _same_work(secret)
+        raise InvalidClientError(AUTHENTICATION_REQUIRED)
     if not _secret_matches(client, secret, now):
         raise InvalidClientError(INVALID_CREDENTIALS, used_basic=used_basic)
     return client

@@ -7,6 +7,9 @@ from piksend.oauth.scopes import SCOPES
 from piksend.oauth.token_endpoint import GRANT_HANDLERS
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# RFC 6749 §2.1, RFC 7009 §2.1: public clients (``none``, RFC 7591 §2) at the token and revocation
+# endpoints; RFC 7662 §2.1: introspection only for authenticated clients.
+PUBLIC_AUTH_METHODS = [*AUTH_METHODS, "none"]
 
 
 def server_metadata(issuer: str) -> dict[str, object]:
@@ -20,9 +23,9 @@ def server_metadata(issuer: str) -> dict[str, object]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_HANDLERS),
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": list(PUBLIC_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(PUBLIC_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": list(SUPPORTED_METHODS),
         # RFC 9207 §3
         "authorization_response_iss_parameter_supported": True,

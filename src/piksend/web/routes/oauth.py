@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -30,7 +30,7 @@ from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
 from piksend.web.security import NO_STORE
-from piksend.web.views import https_or_none
+from piksend.web.views import https_or_none, redirect_destination, where_it_runs
 
 router = APIRouter()
 
@@ -43,7 +43,8 @@ def _consent_view(client: Client, pending: PendingAuthorization) -> dict:
         "client": client,
         "logo_url": https_or_none(client.logo_url),
         "website_url": https_or_none(client.website_url),
-        "redirect_host": urlsplit(pending.redirect_uri).netloc,
+        "redirect_host": redirect_destination(pending.redirect_uri),
+        "runs_in": where_it_runs(client, pending.redirect_uri),
         "pending": pending,
         "requested": [(name, scopes.SCOPES[name]) for name in pending.scope],
     }
