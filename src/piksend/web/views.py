@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -12,7 +13,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from piksend.clients.validation import AppFields
+from piksend.oauth.redirect_uris import LOOPBACK_IPS, private_use_scheme
 from piksend.oauth.scopes import SCOPES
+from piksend.oauth.types import Client, ClientType
 from piksend.web import csrf
 from piksend.web.context import ctx
 
@@ -28,6 +31,73 @@ def https_or_none(url: str | None) -> str | None:
     except ValueError:
         return None
     return url if parts.scheme == "https" and parts.hostname else None
+
+
+def redirect_destination(uri: str) -> str:
+    """Where the consent screen says the person goes next: the host and port of a web address,
+    or the scheme of a private-use one (RFC 8252 §7.1), which names the app on the device."""
+    if (scheme := private_use_scheme(uri)) is not None:
+        return scheme
+    return urlsplit(uri).netloc
+
+
+def where_it_runs(client: Client, redirect_uri: str) -> str | None:
+    """For a public client, the words the consent screen uses for where it runs: on the
+    person's device when it comes back to a loopback or private-use address (RFC 8252 §7.1,
+    §7.3), else in their browser. None for a confidential client, which runs on a server."""
+    if client.client_type is not ClientType.PUBLIC:
+        return None
+    if private_use_scheme(redirect_uri) is not None:
+        return "on your device"
+    parts = urlsplit(redirect_uri)
+    if parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_IPS | {"localhost"}:
+        return "on your device"
+    return "in your browser"
+
+
+@dataclass(frozen=True)
+class TypeChoice:
+    value: str
+    label: str
+    hint: str
+    checked: bool
+
+
+CLIENT_TYPE_LABELS = {
+    ClientType.CONFIDENTIAL: "Runs on a server (it can keep a secret)",
+    ClientType.PUBLIC: "Runs in a browser or on a device (single-page, mobile, desktop or "
+    "command-line app: no secret)",
+}
+CLIENT_TYPE_HINTS = {
+    ClientType.CONFIDENTIAL: "A web app with a backend. It gets a client secret, shown once, and "
+    "sends it to the token endpoint. Redirect URIs: https (http only on localhost, 127.0.0.1 "
+    "or [::1], for development).",
+    ClientType.PUBLIC: "Its code is in people's hands, so it cannot keep a secret: it gets none "
+    "and proves each sign-in with PKCE alone. Redirect URIs: https for a browser app or a claimed "
+    "https link of a mobile app; for a desktop or command-line app also a loopback address "
+    "http://127.0.0.1:<any port>/… (RFC 8252 §7.3); for a mobile or desktop app also a "
+    "private-use scheme in reverse-domain form, like com.example.app:/callback (RFC 8252 §7.1).",
+}
+URI_HINTS = {
+    ClientType.CONFIDENTIAL: "Where people are sent back after they decide. Each must be an "
+    "absolute https URL (http only on localhost, 127.0.0.1 or [::1]), with no fragment (#) and no "
+    "wildcard (*). Authorization requests must use one of them exactly.",
+    ClientType.PUBLIC: "Where people are sent back after they decide. Each must be an absolute "
+    "https URL, a loopback address (http://127.0.0.1/…, http://[::1]/… or http://localhost/…; "
+    "on 127.0.0.1 and [::1] any port matches) or a private-use scheme in reverse-domain form "
+    "(com.example.app:/callback), with no fragment (#) and no wildcard (*). Authorization "
+    "requests must use one of them exactly.",
+}
+
+
+def client_type_of(value: str) -> ClientType | None:
+    """The client type a form posted; an absent one is confidential, as before types existed."""
+    if not value:
+        return ClientType.CONFIDENTIAL
+    try:
+        return ClientType(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -94,10 +164,14 @@ class AppForm:
     uris: tuple[str, ...] = ("",)
     scopes: frozenset[str] = frozenset()
     errors: dict[str, str] | None = None
+    client_type: str = ClientType.CONFIDENTIAL.value
 
     @classmethod
-    def from_fields(cls, fields: AppFields) -> AppForm:
+    def from_fields(
+        cls, fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL
+    ) -> AppForm:
         return cls(
+            client_type=client_type.value,
             name=fields.name,
             description=fields.description,
             logo_url=fields.logo_url or "",
@@ -115,6 +189,7 @@ class AppForm:
             website_url=text(form, "website_url").strip(),
             uris=tuple(u.strip() for u in texts(form, "redirect_uri")) or ("",),
             scopes=frozenset(texts(form, "scope")),
+            client_type=text(form, "client_type"),
         )
 
     def fields(self) -> AppFields:
@@ -138,6 +213,29 @@ class AppForm:
     def with_row_removed(self, index: int) -> AppForm:
         uris = tuple(u for i, u in enumerate(self.uris) if i != index) or ("",)
         return AppForm(**{**self.__dict__, "uris": uris, "errors": None})
+
+    @property
+    def type(self) -> ClientType:
+        """The chosen type; an unknown posted value reads as confidential (and is an error)."""
+        return client_type_of(self.client_type) or ClientType.CONFIDENTIAL
+
+    def problems(self, validate: Callable[[AppFields, ClientType], dict[str, str]]) -> None:
+        """Validate the fields for the chosen type, and the choice itself."""
+        errors = validate(self.fields(), self.type)
+        if client_type_of(self.client_type) is None:
+            errors["client_type"] = "Choose where your app runs"
+        self.errors = errors or None
+
+    @property
+    def type_choices(self) -> list[TypeChoice]:
+        return [
+            TypeChoice(t.value, CLIENT_TYPE_LABELS[t], CLIENT_TYPE_HINTS[t], t is self.type)
+            for t in ClientType
+        ]
+
+    @property
+    def uri_hint(self) -> str:
+        return URI_HINTS[self.type]
 
     @property
     def uri_rows(self) -> list[UriRow]:
@@ -168,6 +266,7 @@ class AppForm:
             "logo_url": "f-logo_url",
             "website_url": "f-website_url",
             "scopes": "scopes",
+            "client_type": "client-type",
         }
         out = []
         for key, message in (self.errors or {}).items():

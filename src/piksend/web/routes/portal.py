@@ -1,5 +1,5 @@
 """The developer portal (/settings/oauth): list, register, edit, rotate the secret of and delete
-apps.
+apps; changing an app's type is in `app_type`.
 
 Client secrets are shown once, in the response to the POST that made them (no-store), and are
 never stored in clear: the create and rotate forms carry a one-time nonce, so a reload or a
@@ -22,13 +22,16 @@ from piksend.clients.registry import App
 from piksend.clients.validation import validate_fields
 from piksend.errors import ValidationError
 from piksend.oauth import scopes
+from piksend.oauth.types import ClientType
 from piksend.web import nonces
 from piksend.web.auth import SignedIn
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
+from piksend.web.routes import app_type
 from piksend.web.views import AppForm, PostedForm, https_or_none, text, when
 
 router = APIRouter()
+router.include_router(app_type.router)
 
 GRACE_CHOICES = (
     (0, "Immediately — the old secret stops working now"),
@@ -47,6 +50,7 @@ def app_view(app: App) -> dict[str, Any]:
     """What every page about one app shows of it."""
     return {
         "app": app,
+        "public": app.client_type is ClientType.PUBLIC,
         "logo_url": https_or_none(app.logo_url),
         "created": when(app.created_at),
         "grace_until": when(app.previous_secret_expires_at),
@@ -112,9 +116,8 @@ async def create_app(request: Request, form: PostedForm, user: SignedIn) -> Resp
     if (changed := _row_action(form, posted)) is not None:
         return _new_form(request, changed, nonce)
     posted = posted.compacted()
-    fields = posted.fields()
-    if problems := validate_fields(fields):
-        posted.errors = problems
+    posted.problems(validate_fields)
+    if posted.errors:
         return _new_form(request, posted, nonce, status=400)
     async with c.db.unit_of_work() as s:
         claim = await nonces.claim_form_nonce(
@@ -135,8 +138,12 @@ async def create_app(request: Request, form: PostedForm, user: SignedIn) -> Resp
                 s, user_id=user.id, purpose=nonces.CREATE_APP, now=c.now()
             )
             return _new_form(request, posted, fresh, status=400, notice=FORM_EXPIRED)
-        created, secret = await registry.create_app(s, owner_id=user.id, fields=fields, now=c.now())
+        created, secret = await registry.create_app(
+            s, owner_id=user.id, fields=posted.fields(), now=c.now(), client_type=posted.type
+        )
         await nonces.record_nonce_result(s, nonce=nonce, client_id=created.client_id)
+    if secret is None:  # a public app has no secret to show: straight to its page
+        return see_other(f"/settings/oauth/{created.client_id}?created=1")
     return page(
         request,
         "settings/app_secret.html",
@@ -157,13 +164,17 @@ async def _app_page_values(
 ) -> dict[str, Any]:
     c = ctx(request)
     app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
+    public = app.client_type is ClientType.PUBLIC
+    # The one form of the page that answers with a secret carries the page's one nonce.
+    purpose = app_type.confidential_purpose if public else nonces.rotate_purpose
     nonce = await nonces.issue_form_nonce(
-        s, user_id=user.id, purpose=nonces.rotate_purpose(app.client_id), now=c.now()
+        s, user_id=user.id, purpose=purpose(app.client_id), now=c.now()
     )
     return {
         **app_view(app),
-        "form": form or AppForm.from_fields(app.fields()),
-        "rotate_nonce": nonce,
+        "form": form or AppForm.from_fields(app.fields(), app.client_type),
+        "rotate_nonce": None if public else nonce,
+        "type_nonce": nonce if public else None,
         "grace_choices": GRACE_CHOICES,
         "active_tokens": await registry.count_active_tokens(
             s, client_id=app.client_id, now=c.now()
@@ -173,11 +184,24 @@ async def _app_page_values(
 
 @router.get("/settings/oauth/{client_id}")
 async def app_page(
-    request: Request, client_id: str, user: SignedIn, saved: str | None = None
+    request: Request,
+    client_id: str,
+    user: SignedIn,
+    saved: str | None = None,
+    created: str | None = None,
+    made_public: str | None = None,
 ) -> Response:
     async with ctx(request).db.unit_of_work() as s:
         values = await _app_page_values(request, s, user, client_id)
-    return page(request, "settings/app.html", no_store=True, saved=saved == "1", **values)
+    return page(
+        request,
+        "settings/app.html",
+        no_store=True,
+        saved=saved == "1",
+        just_created=created == "1",
+        made_public=made_public == "1",
+        **values,
+    )
 
 
 @router.post("/settings/oauth/{client_id}")
@@ -185,12 +209,14 @@ async def update_app(
     request: Request, client_id: str, form: PostedForm, user: SignedIn
 ) -> Response:
     c = ctx(request)
-    posted = AppForm.from_post(form)
-    changed = _row_action(form, posted)
-    if changed is None:
-        posted = posted.compacted()
-        posted.errors = validate_fields(posted.fields()) or None
     async with c.db.unit_of_work() as s:
+        app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
+        posted = AppForm.from_post(form)
+        posted.client_type = app.client_type.value  # changed only by its own explicit action
+        changed = _row_action(form, posted)
+        if changed is None:
+            posted = posted.compacted()
+            posted.problems(validate_fields)
         if changed is None and not posted.errors:
             await registry.update_app(
                 s, owner_id=user.id, client_id=client_id, fields=posted.fields(), now=c.now()
@@ -198,7 +224,16 @@ async def update_app(
             return see_other(f"/settings/oauth/{client_id}?saved=1")
         values = await _app_page_values(request, s, user, client_id, form=changed or posted)
     status = 400 if changed is None else 200
-    return page(request, "settings/app.html", status=status, no_store=True, saved=False, **values)
+    return page(
+        request,
+        "settings/app.html",
+        status=status,
+        no_store=True,
+        saved=False,
+        just_created=False,
+        made_public=False,
+        **values,
+    )
 
 
 @router.post("/settings/oauth/{client_id}/rotate")
