@@ -156,7 +156,9 @@ def cmd_apps_create(args) -> int:
     from piksend.clients.validation import AppFields
     from piksend.clock import utcnow
     from piksend.errors import NotFound
+    from piksend.oauth.types import ClientType
 
+    client_type = ClientType.PUBLIC if args.public else ClientType.CONFIDENTIAL
     fields = AppFields(
         name=args.name,
         redirect_uris=tuple(args.redirect_uri),
@@ -170,13 +172,18 @@ def cmd_apps_create(args) -> int:
         owner = await get_user_by_email(session, args.owner)
         if owner is None:
             raise NotFound(f"No user with email {args.owner}")
-        return await create_app(session, owner_id=owner.id, fields=fields, now=utcnow())
+        return await create_app(
+            session, owner_id=owner.id, fields=fields, now=utcnow(), client_type=client_type
+        )
 
     app, secret = asyncio.run(_with_session(settings_from_env(), run))
+    credentials = {} if secret is None else {"client_secret": secret}
     _print(
         {
             "client_id": app.client_id,
-            "client_secret": secret,
+            **credentials,
+            "client_type": app.client_type.value,
+            "token_endpoint_auth_method": app.token_endpoint_auth_method,
             "name": app.name,
             "redirect_uris": list(app.redirect_uris),
             "scopes": " ".join(app.scopes),
@@ -221,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     apps = sub.add_parser("apps", help="OAuth apps").add_subparsers(
         dest="apps_command", required=True
     )
-    ac = apps.add_parser("create", help="register an OAuth app; prints its client secret once")
+    ac = apps.add_parser(
+        "create", help="register an OAuth app; prints its client secret once (none if --public)"
+    )
     ac.add_argument("--owner", required=True, help="e-mail of the owning account")
     ac.add_argument("--name", required=True)
     ac.add_argument("--redirect-uri", action="append", required=True)
@@ -231,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     ac.add_argument("--description")
     ac.add_argument("--logo-url")
     ac.add_argument("--website-url")
+    ac.add_argument(
+        "--public",
+        action="store_true",
+        help="an app without a backend (single-page, mobile, desktop or command-line): no "
+        'client secret, token_endpoint_auth_method "none"; may use com.example.app:/… redirects',
+    )
     ac.set_defaults(func=cmd_apps_create)
     return parser
 

@@ -162,3 +162,63 @@ def test_cli_works_on_postgresql(tmp_path):
         assert out["email"] == "pg@example.com"
     finally:
         testdb.drop_pg_database(url)
+
+
+def test_apps_create_public_prints_auth_method_none_and_no_secret(env, tmp_path):
+    run(env, "users", "create", "--email", "dev@example.com", "--password", "s3cret-pass")
+    created = json.loads(
+        run(
+            env,
+            "apps",
+            "create",
+            "--owner",
+            "dev@example.com",
+            "--name",
+            "Terminal",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+            "--redirect-uri",
+            "com.example.terminal:/oauth2redirect",
+            "--scopes",
+            "profile:read",
+            "--public",
+        ).stdout
+    )
+    client_id = created.pop("client_id")
+    assert client_id.startswith("pks_ci_")
+    assert created == {
+        "client_type": "public",
+        "token_endpoint_auth_method": "none",
+        "name": "Terminal",
+        "redirect_uris": ["http://127.0.0.1/callback", "com.example.terminal:/oauth2redirect"],
+        "scopes": "profile:read",
+    }
+    engine = create_engine(sync_url(f"sqlite:///{tmp_path}/cli.db"))
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT client_type, secret_digest FROM clients")).one()
+    engine.dispose()
+    assert tuple(stored) == ("public", None)
+
+
+def test_apps_create_refuses_a_private_use_scheme_without_public_naming_the_fix(env):
+    run(env, "users", "create", "--email", "dev@example.com", "--password", "s3cret-pass")
+    result = run(
+        env,
+        "apps",
+        "create",
+        "--owner",
+        "dev@example.com",
+        "--name",
+        "Terminal",
+        "--redirect-uri",
+        "com.example.terminal:/oauth2redirect",
+        "--scopes",
+        "profile:read",
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "piksend: A private-use scheme redirect URI (like com.example.app:/callback) is only for "
+        "apps that run in a browser or on a device: make this app public, or use an https "
+        "redirect URI: com.example.terminal:/oauth2redirect"
+    )

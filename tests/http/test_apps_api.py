@@ -213,3 +213,152 @@ async def test_api_refuses_json_nested_too_deeply_to_parse_without_a_server_erro
         "error": "validation_error",
         "error_description": "The request body is not valid JSON",
     }
+
+
+PUBLIC_APP = {
+    "name": "Photo frame",
+    "client_type": "public",
+    "redirect_uris": ["com.example.frame:/oauth2redirect", "https://frame.example.com/cb"],
+    "scopes": ["profile:read"],
+}
+
+
+async def test_api_creates_a_public_app_without_a_secret(http, alice, app):
+    headers = await csrf_header(http)
+    response = await http.post(API, json=PUBLIC_APP, headers=headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert "client_secret" not in body
+    assert (body["client_type"], body["token_endpoint_auth_method"], body["redirect_uris"]) == (
+        "public",
+        "none",
+        ["com.example.frame:/oauth2redirect", "https://frame.example.com/cb"],
+    )
+    async with app.state.ctx.db.unit_of_work() as s:
+        row = await s.get(t.Client, body["client_id"])
+        assert (row.client_type, row.secret_digest) == ("public", None)
+
+
+async def test_api_lists_a_confidential_apps_type_and_auth_method(http, alice):
+    headers = await csrf_header(http)
+    created = (await http.post(API, json=NEW_APP, headers=headers)).json()
+    shown = (await http.get(f"{API}/{created['client_id']}")).json()
+    assert (shown["client_type"], shown["token_endpoint_auth_method"]) == (
+        "confidential",
+        "client_secret_basic",
+    )
+    assert "client_secret" not in shown
+
+
+async def test_api_refuses_a_private_use_scheme_for_a_confidential_app(http, alice):
+    headers = await csrf_header(http)
+    response = await http.post(
+        API, json={**PUBLIC_APP, "client_type": "confidential"}, headers=headers
+    )
+    message = (
+        "A private-use scheme redirect URI (like com.example.app:/callback) is only for apps "
+        "that run in a browser or on a device: make this app public, or use an https redirect URI"
+    )
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "error": "validation_error",
+            "error_description": f"{message}: com.example.frame:/oauth2redirect",
+            "field": "redirect_uris",
+            "fields": {
+                "redirect_uris": f"{message}: com.example.frame:/oauth2redirect",
+                "redirect_uris.0": message,
+            },
+        },
+    )
+
+
+async def test_api_refuses_an_unknown_client_type(http, alice):
+    headers = await csrf_header(http)
+    response = await http.post(API, json={**NEW_APP, "client_type": "native"}, headers=headers)
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "error": "validation_error",
+            "error_description": "client_type must be confidential or public",
+            "field": "client_type",
+        },
+    )
+
+
+async def test_api_patch_does_not_change_the_client_type(http, alice):
+    headers = await csrf_header(http)
+    created = (await http.post(API, json=NEW_APP, headers=headers)).json()
+    response = await http.patch(
+        f"{API}/{created['client_id']}", json={"client_type": "public"}, headers=headers
+    )
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "error": "validation_error",
+            "error_description": "Change the client type with POST "
+            "/api/v1/oauth/apps/{client_id}/client-type",
+            "field": "client_type",
+        },
+    )
+
+
+async def test_making_an_app_public_deletes_its_secrets_and_confidential_issues_one_once(
+    http, alice, app, driver
+):
+    headers = await csrf_header(http)
+    created = (await http.post(API, json=NEW_APP, headers=headers)).json()
+    url = f"{API}/{created['client_id']}"
+    await http.post(f"{url}/rotate-secret", json={"grace_seconds": 3600}, headers=headers)
+    public = await http.post(f"{url}/client-type", json={"client_type": "public"}, headers=headers)
+    assert public.status_code == 200, public.text
+    body = public.json()
+    assert "client_secret" not in body
+    assert (body["client_type"], body["previous_secret_expires_at"]) == ("public", None)
+    async with app.state.ctx.db.unit_of_work() as s:
+        row = await s.get(t.Client, created["client_id"])
+        assert (row.secret_digest, row.previous_secret_digest) == (None, None)
+    back = await http.post(
+        f"{url}/client-type", json={"client_type": "confidential"}, headers=headers
+    )
+    assert back.status_code == 200, back.text
+    secret = back.json()["client_secret"]
+    assert (back.json()["client_type"], back.json()["token_endpoint_auth_method"]) == (
+        "confidential",
+        "client_secret_basic",
+    )
+    async with app.state.ctx.db.unit_of_work() as s:
+        row = await s.get(t.Client, created["client_id"])
+        assert row.secret_digest == tokens.digest(secret)
+    again = await http.post(
+        f"{url}/client-type", json={"client_type": "confidential"}, headers=headers
+    )
+    assert (again.status_code, again.json()) == (
+        422,
+        {
+            "error": "validation_error",
+            "error_description": "This app is already confidential; rotate its secret to get "
+            "a new one",
+            "field": "client_type",
+        },
+    )
+
+
+async def test_a_public_app_with_a_private_use_redirect_cannot_become_confidential(http, alice):
+    headers = await csrf_header(http)
+    created = (await http.post(API, json=PUBLIC_APP, headers=headers)).json()
+    response = await http.post(
+        f"{API}/{created['client_id']}/client-type",
+        json={"client_type": "confidential"},
+        headers=headers,
+    )
+    assert (response.status_code, response.json()["field"]) == (422, "redirect_uris")
+    rotated = await http.post(f"{API}/{created['client_id']}/rotate-secret", headers=headers)
+    assert (rotated.status_code, rotated.json()) == (
+        422,
+        {
+            "error": "validation_error",
+            "error_description": "A public app has no client secret to rotate; make it "
+            "confidential to issue one",
+        },
+    )

@@ -21,6 +21,7 @@ from piksend.clients import registry
 from piksend.clients.registry import App
 from piksend.clients.validation import AppFields, validate_fields
 from piksend.errors import Forbidden, Unauthorized, UnsupportedMediaType, ValidationError
+from piksend.oauth.types import ClientType
 from piksend.web import csrf
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
@@ -60,6 +61,8 @@ def _iso(value: datetime | None) -> str | None:
 def _app_json(app: App) -> dict[str, Any]:
     return {
         "client_id": app.client_id,
+        "client_type": app.client_type.value,
+        "token_endpoint_auth_method": app.token_endpoint_auth_method,
         "name": app.name,
         "description": app.description,
         "logo_url": app.logo_url,
@@ -83,7 +86,7 @@ def _with_csrf(request: Request, response: Response) -> Response:
     return response
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def _body(request: Request, extra: frozenset[str] = frozenset()) -> dict[str, Any]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
@@ -93,7 +96,12 @@ async def _body(request: Request) -> dict[str, Any]:
         raise ValidationError("The request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ValidationError("The JSON body must be an object")
-    unknown = sorted(set(data) - set(FIELDS) - {"grace_seconds"})
+    if "client_type" in data and "client_type" not in extra:
+        raise ValidationError(
+            "Change the client type with POST /api/v1/oauth/apps/{client_id}/client-type",
+            field="client_type",
+        )
+    unknown = sorted(set(data) - set(FIELDS) - {"grace_seconds"} - extra)
     if unknown:
         raise ValidationError(f"Unknown field: {', '.join(unknown)[:200]}", field=unknown[0])
     return data
@@ -126,6 +134,21 @@ def _fields(data: dict[str, Any], base: AppFields | None) -> AppFields:
     )
 
 
+def _client_type(data: dict[str, Any], default: ClientType | None) -> ClientType:
+    value = data.get("client_type", default)
+    try:
+        return ClientType(value)
+    except ValueError:
+        raise ValidationError(
+            "client_type must be confidential or public", field="client_type"
+        ) from None
+
+
+def _with_secret(app: App, secret: str | None) -> dict[str, Any]:
+    """The app's JSON with its new secret, shown this once (public apps have none)."""
+    return _app_json(app) if secret is None else {**_app_json(app), "client_secret": secret}
+
+
 def _invalid(problems: dict[str, str]) -> JSONResponse:
     field, message = next(iter(problems.items()))
     return json_error("validation_error", message, 422, field=field, fields=problems)
@@ -144,12 +167,15 @@ async def create(request: Request):
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         user = await _caller(request, s)
-        fields = _fields(await _body(request), None)
-        if problems := validate_fields(fields):
+        data = await _body(request, frozenset({"client_type"}))
+        client_type = _client_type(data, ClientType.CONFIDENTIAL)
+        fields = _fields(data, None)
+        if problems := validate_fields(fields, client_type):
             return _invalid(problems)
-        app, secret = await registry.create_app(s, owner_id=user.id, fields=fields, now=c.now())
-    body = {**_app_json(app), "client_secret": secret}
-    return JSONResponse(body, status_code=201, headers=NO_STORE)
+        app, secret = await registry.create_app(
+            s, owner_id=user.id, fields=fields, now=c.now(), client_type=client_type
+        )
+    return JSONResponse(_with_secret(app, secret), status_code=201, headers=NO_STORE)
 
 
 @router.get("/{client_id}")
@@ -167,7 +193,7 @@ async def update(request: Request, client_id: str):
         user = await _caller(request, s)
         current = await registry.get_app(s, owner_id=user.id, client_id=client_id)
         fields = _fields(await _body(request), current.fields())
-        if problems := validate_fields(fields):
+        if problems := validate_fields(fields, current.client_type):
             return _invalid(problems)
         app = await registry.update_app(
             s, owner_id=user.id, client_id=client_id, fields=fields, now=c.now()
@@ -189,6 +215,27 @@ async def rotate(request: Request, client_id: str):
         )
         app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
     return JSONResponse({**_app_json(app), "client_secret": secret}, headers=NO_STORE)
+
+
+@router.post("/{client_id}/client-type")
+async def change_client_type(request: Request, client_id: str):
+    """Making an app public deletes its secrets; making it confidential issues one, shown once."""
+    c = ctx(request)
+    async with c.db.unit_of_work() as s:
+        user = await _caller(request, s)
+        data = await _body(request, frozenset({"client_type"}))
+        if "client_type" not in data:
+            raise ValidationError("client_type is required", field="client_type")
+        wanted = _client_type(data, None)
+        secret = None
+        if wanted is ClientType.PUBLIC:
+            app = await registry.make_public(s, owner_id=user.id, client_id=client_id, now=c.now())
+        else:
+            secret = await registry.make_confidential(
+                s, owner_id=user.id, client_id=client_id, now=c.now()
+            )
+            app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
+    return JSONResponse(_with_secret(app, secret), headers=NO_STORE)
 
 
 @router.delete("/{client_id}")
