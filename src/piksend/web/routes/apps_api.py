@@ -137,7 +137,7 @@ def _fields(data: dict[str, Any], base: AppFields | None) -> AppFields:
 def _client_type(data: dict[str, Any], default: ClientType | None) -> ClientType:
     value = data.get("client_type", default)
     try:
-        return ClientType(value)
+        return ClientType(str(value))
     except ValueError:
         raise ValidationError(
             "client_type must be confidential or public", field="client_type"
