@@ -122,7 +122,7 @@ def test_the_spa_example_signs_in_lists_galleries_refreshes_and_revokes_on_sign_
         assert galleries_status(server, tokens["access_token"]) == 401
     assert refresh_error(server, client_id=client_id, refresh_token=issued[1]["refresh_token"]) == {
         "error": "invalid_grant",
-        "error_description": "The refresh token is invalid",
+        "error_description": "Refresh token has been revoked",
     }
     assert page.evaluate("[localStorage.length, sessionStorage.length]") == [0, 0]
     # Only the PKCE verifier, state and configuration cross the redirect, as the example says.

@@ -30,17 +30,23 @@ async function readLine() {
   throw new Error("stdin closed before the authorization response URL arrived");
 }
 
+// oauth4webapi throws on a WWW-Authenticate challenge; the challenge's error code is the answer then.
 async function galleries(accessToken) {
-  const response = await oauth.protectedResourceRequest(
-    accessToken,
-    "GET",
-    new URL("/api/v1/galleries", issuer),
-    undefined,
-    undefined,
-    insecure,
-  );
-  if (response.status !== 200) {
-    return { status: response.status, titles: null };
+  let response;
+  try {
+    response = await oauth.protectedResourceRequest(
+      accessToken,
+      "GET",
+      new URL("/api/v1/galleries", issuer),
+      undefined,
+      undefined,
+      insecure,
+    );
+  } catch (error) {
+    if (error instanceof oauth.WWWAuthenticateChallengeError) {
+      return { status: error.status, error: error.cause[0].parameters.error };
+    }
+    throw error;
   }
   const body = await response.json();
   return { status: response.status, titles: body.data.map((g) => g.title) };

@@ -59,13 +59,19 @@ def create_user(server: LiveServer, email: str) -> None:
 def register_public_app(
     server: LiveServer, *, owner: str, name: str, redirect_uris: list[str], scopes: str = SCOPES
 ) -> str:
-    """``piksend apps create … --public``; returns the client_id."""
+    """``piksend apps create … --public``, which prints no client secret; returns the client_id."""
     args = ["apps", "create", "--public", "--owner", owner, "--name", name, "--scopes", scopes]
     for uri in redirect_uris:
         args += ["--redirect-uri", uri]
     created = server.cli(*args)
-    assert "client_secret" not in created or created["client_secret"] is None, created
-    assert created["token_endpoint_auth_method"] == "none", created
+    assert created == {
+        "client_id": created["client_id"],
+        "client_type": "public",
+        "token_endpoint_auth_method": "none",
+        "name": name,
+        "redirect_uris": redirect_uris,
+        "scopes": scopes,
+    }
     return created["client_id"]
 
 
