@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from piksend.clients import registry
 from piksend.errors import ValidationError
+from piksend.oauth.redirect_uris import private_use_scheme
 from piksend.oauth.types import ClientType
 from piksend.web import nonces
 from piksend.web.auth import SignedIn
@@ -126,6 +127,7 @@ async def make_confidential(
                 no_store=True,
                 app=app,
                 message=refused.description,
+                private_use=[u for u in app.redirect_uris if private_use_scheme(u)],
             )
         app = await registry.get_app(s, owner_id=user.id, client_id=app.client_id)
     return page(
