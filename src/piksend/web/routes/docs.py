@@ -18,7 +18,14 @@ from piksend.web.render import page
 router = APIRouter()
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-EXAMPLE_FILES = {"piksend_example.py": "text/x-python", "piksend_example.js": "text/javascript"}
+# The single-page example is served as text: it is meant to run from your own origin, and a
+# page on PikSend's origin would neither show cross-origin use nor pass PikSend's CSP.
+EXAMPLE_FILES = {
+    "piksend_example.py": "text/x-python",
+    "piksend_example.js": "text/javascript",
+    "spa.html": "text/plain",
+    "piksend_cli_example.py": "text/x-python",
+}
 PLACEHOLDER = "__PIKSEND_BASE_URL__"
 
 
@@ -56,6 +63,8 @@ async def oauth_guide(request: Request):
         code_ttl=duration(c.settings.code_ttl),
         python_example=example("piksend_example.py", base),
         node_example=example("piksend_example.js", base),
+        spa_example=example("spa.html", base),
+        cli_example=example("piksend_cli_example.py", base),
     )
 
 
