@@ -155,3 +155,47 @@ def test_the_node_example_from_the_docs_runs_unchanged(page, live, tmp_path):
         page.goto(f"{client}/logout")
         page.goto(f"{client}/profile")
         assert page.locator("#status").inner_text() == "401"
+
+
+def test_a_public_app_is_created_without_javascript_and_changes_type_both_ways(page_without_js):
+    page = page_without_js
+    new_user(page)
+    page.goto("/settings/oauth/new")
+    assert page.get_by_label("Runs on a server (it can keep a secret)").is_checked()
+    page.get_by_label("Application name").fill("Pocket Photos")
+    page.get_by_label(
+        "Runs in a browser or on a device (single-page, mobile, desktop or command-line app: "
+        "no secret)"
+    ).check()
+    page.get_by_label("Redirect URI 1").fill("com.example.photos:/oauth2redirect")
+    page.get_by_role("button", name="Add another redirect URI").click()
+    page.get_by_label("Redirect URI 2").fill("http://127.0.0.1/callback")
+    page.get_by_label("profile:read").check()
+    page.get_by_role("button", name="Create application").last.click()
+
+    assert page.get_by_role("status").first.inner_text() == (
+        "Application created. It is public, so it has no client secret: use its Client ID "
+        "with PKCE."
+    )
+    assert page.locator("#client-secret").count() == 0
+    assert page.locator("#client-type strong").inner_text() == "Public"
+    assert page.get_by_label("Redirect URI 1").input_value() == "com.example.photos:/oauth2redirect"
+
+    page.get_by_label("Redirect URI 1").fill("https://photos.example.com/callback")
+    page.get_by_role("button", name="Save changes").last.click()
+    page.get_by_role("button", name="Make this app confidential").click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "App made confidential: Pocket Photos"
+    )
+    assert page.locator("#client-secret").inner_text().startswith("pks_cs_")
+    page.get_by_role("link", name="I have stored it — go to the application").click()
+    assert page.locator("#client-type strong").inner_text() == "Confidential"
+
+    page.get_by_role("link", name="Make this app public…").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Make Pocket Photos public?"
+    page.get_by_role("button", name="Make public and delete its secrets").click()
+    assert page.get_by_role("status").first.inner_text() == (
+        "This app is now public: its client secrets were deleted."
+    )
+    assert page.locator("#client-type strong").inner_text() == "Public"
+    assert page.get_by_role("button", name="Rotate client secret").count() == 0
