@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS
 from tests.support.public_client import (
@@ -83,40 +84,48 @@ def test_the_spa_example_signs_in_lists_galleries_refreshes_and_revokes_on_sign_
     )
     setup = public_tokens(server, client_id=client_id, redirect_uri=redirect_uri, email=EMAIL)
     create_gallery(server, setup["access_token"], "Alpine lakes")
-    issued: list[dict] = []
-    page.on(
-        "response",
-        lambda r: (
-            issued.append(r.json())
-            if r.url == f"{server.url}/api/oauth/token" and r.request.method == "POST" and r.ok
-            else None
-        ),
-    )
+    token_endpoint = f"{server.url}/api/oauth/token"
+
+    galleries_endpoint = f"{server.url}/api/v1/galleries"
+
+    def token_response(response) -> bool:
+        return response.url == token_endpoint and response.request.method == "POST"
+
+    def galleries_response(response) -> bool:
+        return response.url == galleries_endpoint and response.request.method == "GET"
 
     page.goto(f"{redirect_uri}?server={server.url}&client_id={client_id}")
-    assert page.locator("#status").inner_text() == "Signed out"
+    status = page.locator("#status")
+    expect(status).to_have_text("Signed out")
     page.locator("#sign-in").click()
     page.wait_for_url(f"{server.url}/login**")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     assert page.locator(".app-name").inner_text() == "Browser Photos"
-    page.get_by_role("button", name="Approve").click()
-
+    with page.expect_response(token_response) as exchange:
+        page.get_by_role("button", name="Approve").click()
     page.wait_for_url(redirect_uri)
-    page.locator("#status", has_text="Signed in").wait_for()
-    assert page.locator("#galleries li").all_inner_texts() == ["Alpine lakes"]
+    expect(status).to_have_text("Signed in")
+    expect(page.locator("#galleries li")).to_have_text(["Alpine lakes"])
 
-    page.locator("#refresh").click()
-    page.locator("#status", has_text="Tokens refreshed").wait_for()
-    assert page.locator("#galleries li").all_inner_texts() == ["Alpine lakes"]
-    assert len(issued) == 2
+    with (
+        page.expect_response(token_response) as refresh,
+        page.expect_response(galleries_response) as listing,
+    ):
+        page.locator("#refresh").click()
+    expect(status).to_have_text("Tokens refreshed")
+    issued = [exchange.value.json(), refresh.value.json()]
+    assert [r.status for r in (exchange.value, refresh.value, listing.value)] == [200, 200, 200]
     assert issued[1]["refresh_token"] != issued[0]["refresh_token"]
+    # The list shown now came with the new access token.
+    assert listing.value.request.headers["authorization"] == f"Bearer {issued[1]['access_token']}"
+    expect(page.locator("#galleries li")).to_have_text(["Alpine lakes"])
 
     page.locator("#sign-out").click()
-    page.locator("#status", has_text="Signed out: tokens revoked").wait_for()
-    assert page.locator("#galleries li").count() == 0
-    assert page.locator("#sign-in").is_visible()
+    expect(status).to_have_text("Signed out: tokens revoked")
+    expect(page.locator("#galleries li")).to_have_count(0)
+    expect(page.locator("#sign-in")).to_be_visible()
 
     for tokens in issued:
         assert galleries_status(server, tokens["access_token"]) == 401
