@@ -4,7 +4,7 @@
 table class is re-exported here, whichever area module defines it.
 """
 
-from piksend.storage.tables.accounts import BrowserSession, LoginThrottle, User
+from piksend.storage.tables.accounts import AccountToken, BrowserSession, LoginThrottle, User
 from piksend.storage.tables.base import NAMING_CONVENTION, Base, UTCDateTime, new_id
 from piksend.storage.tables.clients import Client, FormNonce, IntegrationTest
 from piksend.storage.tables.gallery import (
@@ -14,6 +14,7 @@ from piksend.storage.tables.gallery import (
     Webhook,
     WebhookDelivery,
 )
+from piksend.storage.tables.mail import MailMessage
 from piksend.storage.tables.oauth import (
     AuthorizationCode,
     Consent,
@@ -23,6 +24,7 @@ from piksend.storage.tables.oauth import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AccountToken",
     "AuthorizationCode",
     "Base",
     "BrowserSession",
@@ -34,6 +36,7 @@ __all__ = [
     "Image",
     "IntegrationTest",
     "LoginThrottle",
+    "MailMessage",
     "PendingAuthorization",
     "Token",
     "UTCDateTime",

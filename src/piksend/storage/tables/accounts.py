@@ -1,4 +1,5 @@
-"""The accounts' tables: users, their browser sessions and the shared sign-in throttle."""
+"""The accounts' tables: users, their browser sessions, the shared sign-in throttle and the
+single-use account tokens (address verification, password reset) stored as SHA-256 digests."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the owner proved they read ``email``; None until then, and again after a change.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class BrowserSession(Base):
@@ -38,3 +41,18 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountToken(Base):
+    """A single-use link sent by e-mail: only its SHA-256 digest is stored. ``email`` is the
+    address it was sent to, so a link for an address the account no longer has verifies nothing."""
+
+    __tablename__ = "account_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
