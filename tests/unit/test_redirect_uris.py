@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from piksend.oauth.redirect_uris import matches, registration_problem
+from piksend.oauth.redirect_uris import matches, origin_of, origin_registered, registration_problem
 from piksend.oauth.types import ClientType
 
 HTTPS_ONLY = "Redirect URI must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"
@@ -136,3 +136,37 @@ def test_a_private_use_redirect_matches_only_exactly():
         matches(registered, "com.example.photos://oauth2redirect"),
         matches(registered, "com.example.photo:/oauth2redirect"),
     ) == (True, False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("uri", "origin"),
+    [
+        ("https://spa.example.com/callback?x=1", "https://spa.example.com"),
+        ("https://SPA.example.com:443/cb", "https://spa.example.com"),
+        ("https://spa.example.com:8443/cb", "https://spa.example.com:8443"),
+        ("http://127.0.0.1:5000/cb", "http://127.0.0.1:5000"),
+        ("http://[::1]/cb", "http://[::1]"),
+        ("com.example.photos:/oauth2redirect", None),
+        ("https://example.com:99999/cb", None),
+    ],
+)
+def test_the_origin_of_a_redirect_uri(uri, origin):
+    assert origin_of(uri) == origin
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://spa.example.com", True),
+        ("https://spa.example.com:8443", False),
+        ("http://spa.example.com", False),
+        ("https://spa.example.com/", False),
+        ("http://127.0.0.1:5173", True),
+        ("http://[::1]:5173", False),
+        ("http://localhost:5173", False),
+        ("null", False),
+    ],
+)
+def test_an_origin_is_allowed_where_a_redirect_lands_and_loopback_ips_on_any_port(origin, allowed):
+    registered = ("https://spa.example.com/callback", "http://127.0.0.1/cb", "com.example.a:/cb")
+    assert origin_registered(origin, registered) is allowed

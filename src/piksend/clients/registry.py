@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.clients.validation import AppFields, cleaned
 from piksend.errors import NotFound, ValidationError
-from piksend.oauth import tokens
+from piksend.oauth import redirect_uris, tokens
 from piksend.oauth.types import ClientType
 from piksend.storage import tables as t
 
@@ -240,3 +240,24 @@ async def count_active_tokens(session: AsyncSession, *, client_id: str, now: dat
         )
     )
     return count or 0
+
+
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def redirect_origin_registered(session: AsyncSession, *, origin: str) -> bool:
+    """Whether some app has a redirect URI at ``origin``: what a CORS preflight, which carries
+    no client_id, can be answered on. One query finds the candidates (the JSON text of the
+    list holds each URI after a quote), then each is checked exactly."""
+    prefix = redirect_uris.origin_search_prefix(origin)
+    if prefix is None:
+        return False
+    start = '%"' + _like_escaped(prefix)
+    text = func.lower(cast(t.Client.redirect_uris, Text))  # hosts are case-insensitive
+    rows = await session.scalars(
+        select(t.Client.redirect_uris).where(
+            or_(*(text.like(start + end, escape="\\") for end in ("/%", '"%', "?%", ":%")))
+        )
+    )
+    return any(redirect_uris.origin_registered(origin, tuple(uris)) for uris in rows)

@@ -117,3 +117,54 @@ def find_registered(registered: tuple[str, ...], requested: str) -> str | None:
         if matches(uri, requested):
             return requested
     return None
+
+
+def origin_of(uri: str) -> str | None:
+    """The serialized origin (RFC 6454 §6.2) of an http(s) URI, default port omitted; None for
+    anything else (a private-use scheme has no web origin, a malformed URI none either)."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not host:
+        return None
+    default = 443 if scheme == "https" else 80
+    suffix = "" if port in (None, default) else f":{port}"
+    return f"{scheme}://{_host_literal(host)}{suffix}"
+
+
+def is_origin(value: str) -> bool:
+    """Whether ``value`` is an http(s) origin exactly as a browser sends it in ``Origin``."""
+    return origin_of(value) == value
+
+
+def origin_registered(origin: str, registered: tuple[str, ...]) -> bool:
+    """Whether a page at ``origin`` is where one of the ``registered`` redirect URIs lands:
+    the same origin, or for an http loopback IP literal any port of it (RFC 8252 §7.3, as
+    ``matches`` does), so an app on a local dev server's port is served like its redirect."""
+    if not is_origin(origin):
+        return False
+    loopback = _http_loopback_ip(origin)
+    for uri in registered:
+        candidate = origin_of(uri)
+        if candidate == origin:
+            return True
+        if loopback and candidate and _http_loopback_ip(candidate) == loopback:
+            return True
+    return False
+
+
+def origin_search_prefix(origin: str) -> str | None:
+    """What every registered redirect URI at ``origin`` starts with (without the port for an
+    http loopback IP literal, which matches any port); None when ``origin`` is no origin."""
+    if not is_origin(origin):
+        return None
+    loopback = _http_loopback_ip(origin)
+    return f"http://{_host_literal(loopback)}" if loopback else origin
+
+
+def _http_loopback_ip(origin: str) -> str | None:
+    host = urlsplit(origin).hostname
+    return host if origin.startswith("http://") and host in LOOPBACK_IPS else None

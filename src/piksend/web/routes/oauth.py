@@ -22,7 +22,7 @@ from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
-from piksend.web import csrf
+from piksend.web import cors, csrf
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
 from piksend.web.hot import hot
@@ -173,6 +173,7 @@ async def token(request: Request):
     try:
         params = await read_params(request)
         async with c.db.oauth_unit(write=True) as store:
+            await cors.allow_client_origin(request, params, store)
             result = await handle_token_request(
                 params,
                 request.headers.get("authorization"),
@@ -196,6 +197,7 @@ async def _client_call(
     try:
         params = await read_params(request)
         async with c.db.oauth_unit(write=not read_only) as store:
+            await cors.allow_client_origin(request, params, store)
             client = await authenticate_client(
                 params,
                 request.headers.get("authorization"),
