@@ -31,6 +31,7 @@ from piksend.storage.maintenance import TrimPolicy, trim_forever
 from piksend.web import ops
 from piksend.web.auth import SignInRequired, answer_sign_in_required
 from piksend.web.context import AppContext
+from piksend.web.cors import CorsMiddleware
 from piksend.web.hot import HotRoutes, hot_routes
 from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
 from piksend.web.routes import (
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         app.include_router(router)
     # Innermost first: the routes marked @hot skip FastAPI's router, not the middlewares below.
     app.add_middleware(HotRoutes, owner=app, routes=hot_routes(app.routes))
+    app.add_middleware(CorsMiddleware, db=db)  # outside the hot dispatch: preflights first
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
