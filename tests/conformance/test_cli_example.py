@@ -71,7 +71,13 @@ def sandbox(tmp_path) -> dict[str, Path]:
     return dirs
 
 
-def run_example(server: LiveServer, client_id: str, sandbox: dict[str, Path], *args: str):
+def run_example(
+    server: LiveServer,
+    client_id: str,
+    sandbox: dict[str, Path],
+    *args: str,
+    example: Path = EXAMPLE,
+):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIKSEND_")}
     env.update(
         HOME=str(sandbox["home"]),
@@ -80,7 +86,7 @@ def run_example(server: LiveServer, client_id: str, sandbox: dict[str, Path], *a
         PIKSEND_STANDIN_EMAIL=EMAIL,
     )
     return subprocess.run(
-        [sys.executable, str(EXAMPLE), "--server", server.url, "--client-id", client_id, *args],
+        [sys.executable, str(example), "--client-id", client_id, *args],
         cwd=sandbox["cwd"],
         env=env,
         capture_output=True,
@@ -108,7 +114,9 @@ def expected_output(server: LiveServer, client_id: str) -> dict:
 def test_the_cli_example_signs_in_prints_profile_and_galleries_and_leaves_no_token_valid(
     server, client_id, sandbox
 ):
-    done = run_example(server, client_id, sandbox, "--browser", STANDIN, "--timeout", "60")
+    done = run_example(
+        server, client_id, sandbox, "--server", server.url, "--browser", STANDIN, "--timeout", "60"
+    )
 
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
@@ -129,8 +137,9 @@ def test_the_cli_example_with_save_keeps_only_its_refresh_token_file_and_reuses_
     saved = sandbox["cwd"] / "piksend-token.json"
 
     first = run_example(
-        server, client_id, sandbox, "--browser", STANDIN, "--timeout", "60", "--save", saved.name
-    )
+        server, client_id, sandbox, "--server", server.url, "--browser", STANDIN,
+        "--timeout", "60", "--save", saved.name,
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr
     record = json.loads(saved.read_text())
     assert sorted(record) == ["client_id", "refresh_token", "server"]
@@ -139,8 +148,9 @@ def test_the_cli_example_with_save_keeps_only_its_refresh_token_file_and_reuses_
 
     # The second run must refresh from the file, never ask the browser: `false` would fail it.
     second = run_example(
-        server, client_id, sandbox, "--browser", "false", "--save", saved.name, "--timeout", "10"
-    )
+        server, client_id, sandbox, "--server", server.url, "--browser", "false",
+        "--save", saved.name, "--timeout", "10",
+    )  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout) == json.loads(first.stdout)
     rotated = json.loads(saved.read_text())["refresh_token"]
@@ -155,4 +165,22 @@ def test_the_cli_example_with_save_keeps_only_its_refresh_token_file_and_reuses_
         data={"token": rotated, "client_id": client_id},
         timeout=10,
     ).raise_for_status()
+    assert unrevoked_tokens(server, client_id) == []
+
+
+def test_the_cli_example_downloaded_from_the_docs_knows_this_server_without_being_told(
+    server, client_id, sandbox, tmp_path
+):
+    downloaded = tmp_path / "download" / "piksend_cli_example.py"
+    downloaded.parent.mkdir()
+    answer = requests.get(f"{server.url}/docs/oauth/examples/piksend_cli_example.py", timeout=10)
+    assert answer.status_code == 200
+    downloaded.write_bytes(answer.content)
+
+    done = run_example(
+        server, client_id, sandbox, "--browser", STANDIN, "--timeout", "60", example=downloaded
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected_output(server, client_id)
     assert unrevoked_tokens(server, client_id) == []
