@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from piksend.storage.engine import sync_url
 from piksend.storage.schema import SchemaState, downgrade, schema_state, upgrade
@@ -70,3 +70,33 @@ def test_each_migration_downgrades_exactly_its_own_tables(tmp_path):
     after_gallery = _tables(url)
     assert GALLERY_TABLES & after_gallery == set()
     assert {"users", "clients", "tokens", "consents"} <= after_gallery
+
+
+def test_apps_registered_before_client_types_become_confidential_and_keep_their_secret(
+    empty_url,
+):
+    upgrade(empty_url, "0003")
+    engine = create_engine(sync_url(empty_url))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, password_hash, created_at) "
+                "VALUES ('usr_a', 'a@example.com', 'A', 'x', '2026-01-01T00:00:00+00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO clients (id, owner_id, name, description, redirect_uris, scopes, "
+                "secret_digest, created_at, updated_at) VALUES ('cli_1', 'usr_a', 'App', '', "
+                "'[\"https://a/cb\"]', 'profile:read', :digest, '2026-01-01T00:00:00+00:00', "
+                "'2026-01-01T00:00:00+00:00')"
+            ),
+            {"digest": "d" * 64},
+        )
+    engine.dispose()
+    upgrade(empty_url)
+    engine = create_engine(sync_url(empty_url))
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT client_type, secret_digest FROM clients")).one()
+    engine.dispose()
+    assert tuple(row) == ("confidential", "d" * 64)
