@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from piksend.errors import PayloadTooLarge
 
+_CSP = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 HTML_HEADERS = {
     "x-frame-options": "DENY",
-    "content-security-policy": (
-        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-    ),
+    "content-security-policy": _CSP.format(form_action="'self' http: https:"),
 }
+# CSP3 §6.1 source expressions: a scheme-source, or a host-source with scheme and port.
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_NETLOC = re.compile(r"[a-z0-9.\-\[\]:]+")
+
+
+def consent_csp(redirect_uri: str) -> str:
+    """The consent page's CSP: its form may go to this server and, through the 303 that answers
+    it, to the app's one redirect URI — which may be a private-use scheme (RFC 8252 §7.1), which
+    ``http: https:`` does not cover and Chromium checks ``form-action`` against (CSP3 §6.3.3)."""
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    if not _SCHEME.fullmatch(scheme):
+        return _CSP.format(form_action="'self'")
+    if scheme in ("http", "https"):
+        netloc = parts.netloc.lower().rpartition("@")[2]
+        if not _NETLOC.fullmatch(netloc):
+            return _CSP.format(form_action="'self'")
+        return _CSP.format(form_action=f"'self' {scheme}://{netloc}")
+    return _CSP.format(form_action=f"'self' {scheme}:")
+
+
 COMMON_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",

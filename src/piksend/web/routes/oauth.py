@@ -29,7 +29,7 @@ from piksend.web.hot import hot
 from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
-from piksend.web.security import NO_STORE
+from piksend.web.security import NO_STORE, consent_csp
 from piksend.web.views import https_or_none, redirect_destination, where_it_runs
 
 router = APIRouter()
@@ -89,7 +89,7 @@ async def authorize(request: Request):
     return page(
         request,
         "oauth/consent.html",
-        headers=AUTHORIZE_HEADERS,
+        headers={**AUTHORIZE_HEADERS, "content-security-policy": consent_csp(pending.redirect_uri)},
         **_consent_view(auth_request.client, pending),
         error=None,
     )
@@ -147,7 +147,10 @@ async def consent(request: Request):
                 request,
                 "oauth/consent.html",
                 status=400,
-                headers=AUTHORIZE_HEADERS,
+                headers={
+                    **AUTHORIZE_HEADERS,
+                    "content-security-policy": consent_csp(exc.pending.redirect_uri),
+                },
                 **_consent_view(exc.client, exc.pending),
                 error="Choose at least one permission to approve, or choose Deny.",
             )
