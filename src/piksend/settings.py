@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -34,41 +33,12 @@ class Settings:
     webhook_backoff_cap: float = 6 * 3600.0
     webhook_max_attempts: int = 8
     webhook_timeout: float = 10.0
-    # Client addresses: X-Forwarded-For is read only from peers in these CIDRs.
-    trusted_proxies: tuple[str, ...] = ()
-    redis_url: str | None = None  # shared counters in Redis instead of the database
-    # Sign-in throttling (accounts/throttle.py): attempts per window of `signin_window` s.
-    signin_window: int = 15 * 60
-    signin_max_per_address: int = 100
-    signin_max_per_account_and_address: int = 10
-    signin_max_per_account: int = 50  # from browsers without the account's device cookie
-    device_cookie_ttl: int = 365 * 24 * 3600
-    # Requests per client address per `request_window` s.
-    signups_per_address: int = 10
-    resets_per_address: int = 5
-    request_window: int = 3600
     # Issue 10, items 2-3: how long a SQLite writer waits for the write lock before its request
     # is answered 503 (seconds); /readyz caches its verdict this long, and calls a disk with
     # less free space than this not ready.
     sqlite_busy_timeout: float = 5.0
     readiness_cache_seconds: float = 1.0
     readiness_min_free_bytes: int = 16 * 1024 * 1024
-    # Issue 10, item 6: a delivery's lease is this short and renewed while it is being sent,
-    # so one cut by a crash is claimed again within about this long.
-    webhook_lease: float = 10.0
-    # Issue 10, item 4: an unreferenced blob file goes only once it is this old (seconds;
-    # uploads in flight are younger), swept in batches during the trim rounds.
-    blob_sweep_grace: float = 3600.0
-    blob_sweep_batch: int = 500
-    # Outgoing e-mail (piksend.mail): smtp:// or smtps:// with credentials; None writes each
-    # message to <data dir>/outbox/ as an .eml file (development mode).
-    smtp_url: str | None = None
-    mail_from: str = "PikSend <no-reply@localhost>"
-    mail_worker_enabled: bool = True
-    mail_poll_interval: float = 2.0
-    mail_backoff_base: float = 30.0
-    mail_max_attempts: int = 8
-    mail_timeout: float = 20.0
 
     @property
     def issuer(self) -> str:
@@ -132,56 +102,7 @@ def settings_from_env(
         sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
         readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
         readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
-        webhook_lease=float(env.get("PIKSEND_WEBHOOK_LEASE", "10")),
-        blob_sweep_grace=float(env.get("PIKSEND_BLOB_SWEEP_GRACE", "3600")),
-        blob_sweep_batch=int(env.get("PIKSEND_BLOB_SWEEP_BATCH", "500")),
-        smtp_url=env.get("PIKSEND_SMTP_URL") or None,
-        mail_from=env.get("PIKSEND_MAIL_FROM") or f"PikSend <no-reply@{_mail_host(url)}>",
-        mail_poll_interval=float(env.get("PIKSEND_MAIL_POLL_INTERVAL", "2")),
-        mail_backoff_base=float(env.get("PIKSEND_MAIL_BACKOFF_BASE", "30")),
-        mail_max_attempts=int(env.get("PIKSEND_MAIL_MAX_ATTEMPTS", "8")),
-        trusted_proxies=trusted_proxies(env.get("PIKSEND_TRUSTED_PROXIES", "")),
-        redis_url=env.get("PIKSEND_REDIS_URL") or None,
-        signin_window=_int(env, "PIKSEND_SIGNIN_WINDOW", Settings.signin_window),
-        signin_max_per_address=_int(
-            env, "PIKSEND_SIGNIN_MAX_PER_ADDRESS", Settings.signin_max_per_address
-        ),
-        signin_max_per_account_and_address=_int(
-            env,
-            "PIKSEND_SIGNIN_MAX_PER_ACCOUNT_AND_ADDRESS",
-            Settings.signin_max_per_account_and_address,
-        ),
-        signin_max_per_account=_int(
-            env, "PIKSEND_SIGNIN_MAX_PER_ACCOUNT", Settings.signin_max_per_account
-        ),
-        device_cookie_ttl=_int(env, "PIKSEND_DEVICE_COOKIE_TTL", Settings.device_cookie_ttl),
-        signups_per_address=_int(env, "PIKSEND_SIGNUPS_PER_ADDRESS", Settings.signups_per_address),
-        resets_per_address=_int(env, "PIKSEND_RESETS_PER_ADDRESS", Settings.resets_per_address),
-        request_window=_int(env, "PIKSEND_REQUEST_WINDOW", Settings.request_window),
     )
-
-
-def trusted_proxies(value: str) -> tuple[str, ...]:
-    """Comma-separated CIDRs (or single addresses); a typo stops the start, never trusts."""
-    networks = []
-    for item in value.split(","):
-        if item.strip():
-            try:
-                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
-            except ValueError:
-                message = f"PIKSEND_TRUSTED_PROXIES: {item.strip()!r} is not a CIDR"
-                raise ValueError(message) from None
-    return tuple(networks)
-
-
-def _int(env, name: str, default: int) -> int:
-    return int(env[name]) if env.get(name) else default
-
-
-def _mail_host(public_url: str) -> str:
-    """The domain of the default sender address: the public URL's host (a name, not an IP)."""
-    host = urlsplit(public_url).hostname or "localhost"
-    return "localhost" if host.replace(".", "").isdigit() or ":" in host else host
 
 
 def db_pool_size(env) -> int:
