@@ -33,12 +33,15 @@ class Settings:
     webhook_backoff_cap: float = 6 * 3600.0
     webhook_max_attempts: int = 8
     webhook_timeout: float = 10.0
-    # Issue 10, items 2-3: how long a SQLite writer waits for the write lock before its request
-    # is answered 503 (seconds); /readyz caches its verdict this long, and calls a disk with
-    # less free space than this not ready.
-    sqlite_busy_timeout: float = 5.0
-    readiness_cache_seconds: float = 1.0
-    readiness_min_free_bytes: int = 16 * 1024 * 1024
+    # Outgoing e-mail (piksend.mail): smtp:// or smtps:// with credentials; None writes each
+    # message to <data dir>/outbox/ as an .eml file (development mode).
+    smtp_url: str | None = None
+    mail_from: str = "PikSend <no-reply@localhost>"
+    mail_worker_enabled: bool = True
+    mail_poll_interval: float = 2.0
+    mail_backoff_base: float = 30.0
+    mail_max_attempts: int = 8
+    mail_timeout: float = 20.0
 
     @property
     def issuer(self) -> str:
@@ -99,10 +102,18 @@ def settings_from_env(
         webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
         webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
         webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),
-        sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
-        readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
-        readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
+        smtp_url=env.get("PIKSEND_SMTP_URL") or None,
+        mail_from=env.get("PIKSEND_MAIL_FROM") or f"PikSend <no-reply@{_mail_host(url)}>",
+        mail_poll_interval=float(env.get("PIKSEND_MAIL_POLL_INTERVAL", "2")),
+        mail_backoff_base=float(env.get("PIKSEND_MAIL_BACKOFF_BASE", "30")),
+        mail_max_attempts=int(env.get("PIKSEND_MAIL_MAX_ATTEMPTS", "8")),
     )
+
+
+def _mail_host(public_url: str) -> str:
+    """The domain of the default sender address: the public URL's host (a name, not an IP)."""
+    host = urlsplit(public_url).hostname or "localhost"
+    return "localhost" if host.replace(".", "").isdigit() or ":" in host else host
 
 
 def db_pool_size(env) -> int:

@@ -154,6 +154,12 @@ def sign_up(page, email: str, name: str = "Dana Developer", password: str = "cor
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign up").click()
+    # Sign-up answers "check your inbox" without a session (issue 14): then sign in.
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
 
 

@@ -24,7 +24,7 @@ async def test_code_flow_with_json_bodies_issues_tokens_that_open_the_api(driver
     me = await driver.me(body["access_token"])
     assert me.status_code == 200
     assert me.json()["email"] == "alice@example.com"
-    assert set(me.json()) == {"id", "name", "email", "avatar_url"}
+    assert set(me.json()) == {"id", "name", "email", "email_verified", "avatar_url"}
 
 
 async def test_form_encoded_exchange_works_like_json(driver, registered):
@@ -91,6 +91,7 @@ async def test_introspection_reports_active_token_metadata(driver, registered, a
         "scope": "profile:read galleries:read galleries:write",
         "client_id": registered.client_id,
         "username": "alice@example.com",
+        "email_verified": False,
         "sub": alice.id,
         "token_type": "Bearer",
         "exp": int(clock.now.timestamp()) + 3600,

@@ -60,7 +60,10 @@ class OAuthDriver:
                 "password": password,
             },
         )
-        assert response.status_code == 303, response.text
+        # Sign-up answers "check your inbox" without a session (issue 14): then sign in.
+        assert response.status_code == 200, response.text
+        signed_in = await self.sign_in(email, password)
+        assert signed_in.status_code == 303, signed_in.text
         async with self.ctx.db.unit_of_work() as s:
             from piksend.accounts.service import get_user_by_email
 

@@ -28,10 +28,17 @@ class Account:
     email: str
     name: str
     avatar_url: str | None
+    email_verified: bool = False
 
 
 def _account(row: t.User) -> Account:
-    return Account(id=row.id, email=row.email, name=row.name, avatar_url=row.avatar_url)
+    return Account(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        avatar_url=row.avatar_url,
+        email_verified=row.email_verified_at is not None,
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -159,6 +166,14 @@ async def session_user(session: AsyncSession, value: str | None, now: datetime) 
         )
     ).scalar_one_or_none()
     return _account(row) if row is not None else None
+
+
+async def end_sessions(session: AsyncSession, *, user_id: str, keep: str | None = None) -> None:
+    """Sign the user out everywhere, or everywhere but the session ``keep`` (its cookie value)."""
+    statement = delete(t.BrowserSession).where(t.BrowserSession.user_id == user_id)
+    if keep:
+        statement = statement.where(t.BrowserSession.digest != tokens.digest(keep))
+    await session.execute(statement)
 
 
 async def end_session(session: AsyncSession, value: str | None) -> None:

@@ -115,6 +115,9 @@ class Profile:
     email: str
     name: str
     avatar_url: str | None = None
+    # Whether the owner proved they read ``email``: apps must never link accounts on an
+    # unverified address (anyone may sign up with any address).
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)

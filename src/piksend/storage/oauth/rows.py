@@ -93,10 +93,15 @@ def owner_from_token_row(row: Row) -> o.Profile | None:
         email=row["owner_email"],
         name=row["owner_name"],
         avatar_url=row["owner_avatar_url"],
+        email_verified=row["owner_email_verified_at"] is not None,
     )
 
 
 def profile_from_row(row: Row) -> o.Profile:
     return o.Profile(
-        id=row["id"], email=row["email"], name=row["name"], avatar_url=row["avatar_url"]
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        avatar_url=row["avatar_url"],
+        email_verified=row["email_verified_at"] is not None,
     )

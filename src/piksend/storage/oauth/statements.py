@@ -40,6 +40,7 @@ _TOKEN_WITH_OWNER = select(
     USER.c.email.label("owner_email"),
     USER.c.name.label("owner_name"),
     USER.c.avatar_url.label("owner_avatar_url"),
+    USER.c.email_verified_at.label("owner_email_verified_at"),
 ).join_from(TOKEN, USER, USER.c.id == TOKEN.c.user_id, isouter=True)
 FIND_TOKEN = Statement(
     _TOKEN_WITH_OWNER.where(TOKEN.c.digest == _b("digest")),
@@ -50,7 +51,9 @@ FIND_CODE = Statement(
     batch=BatchForm(select(CODE), CODE.c.digest, "digest"),
 )
 GET_PROFILE = Statement(
-    select(USER.c.id, USER.c.email, USER.c.name, USER.c.avatar_url).where(USER.c.id == _b("uid"))
+    select(
+        USER.c.id, USER.c.email, USER.c.name, USER.c.avatar_url, USER.c.email_verified_at
+    ).where(USER.c.id == _b("uid"))
 )
 GUARD_CONSENT = Statement(
     update(CONSENT)

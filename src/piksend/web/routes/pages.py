@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from piksend.accounts import service as accounts
-from piksend.errors import Conflict, TooManyRequests, ValidationError
+from piksend.accounts import signup as registration
+from piksend.errors import TooManyRequests, ValidationError
 from piksend.oauth.scopes import SCOPES
 from piksend.web import csrf
 from piksend.web.auth import (
@@ -61,17 +62,15 @@ async def signup(request: Request):
     if not errors:
         try:
             async with c.db.unit_of_work() as s:
-                user = await accounts.create_user(
+                await registration.sign_up(
                     s,
                     email=values["email"],
                     password=form.get("password", ""),
                     name=values["name"],
+                    base_url=c.settings.public_url,
                     now=c.now(),
                 )
-                session_value = await accounts.start_session(
-                    s, user_id=user.id, now=c.now(), ttl=c.settings.session_ttl
-                )
-        except (Conflict, ValidationError) as exc:
+        except ValidationError as exc:
             errors = {exc.field or "email": exc.description}
     if errors:
         return page(
@@ -83,9 +82,15 @@ async def signup(request: Request):
             values=values,
             errors=errors,
         )
-    response = see_other(nxt)
-    set_session_cookie(request, response, session_value)
-    return response
+    # The same answer whether or not the address had an account (the e-mail tells its owner):
+    # no session here, since the visitor has not shown they own an existing account.
+    return page(
+        request,
+        "account/signup_sent.html",
+        no_store=True,
+        next=nxt,
+        email=accounts.normalise_email(values["email"]),
+    )
 
 
 @router.get("/login")

@@ -32,5 +32,11 @@ async def me(request: Request) -> JSONResponse:
     if user is None:
         raise BearerTokenError.invalid("The access token is invalid")
     return JSONResponse(
-        {"id": user.id, "name": user.name, "email": user.email, "avatar_url": user.avatar_url}
+        {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "email_verified": user.email_verified,
+            "avatar_url": user.avatar_url,
+        }
     )
