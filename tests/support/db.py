@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -22,7 +23,29 @@ _pg_migrated: set[str] = set()
 
 
 def pg_url() -> str | None:
-    return os.environ.get(PG_ENV) or None
+    """The PostgreSQL test database; under pytest-xdist each worker gets its own beside it."""
+    url = os.environ.get(PG_ENV) or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or not worker:
+        return url
+    return _worker_database(url, worker)
+
+
+@functools.cache
+def _worker_database(url: str, worker: str) -> str:
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(
+        sync_url(base.set(database="postgres").render_as_string(hide_password=False)),
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+    )
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def fresh_sqlite(directory: Path, template_dir: Path) -> str:
