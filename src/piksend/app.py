@@ -11,21 +11,15 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import DBAPIError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
 
 from piksend import __version__
 from piksend.clock import utcnow
-from piksend.errors import DomainError
 from piksend.gallery.blobs import LocalBlobStore
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from piksend.mail.transports import transport_for
 from piksend.mail.worker import MailPolicy, MailWorker
-from piksend.oauth.errors import BearerTokenError, OAuthError
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.engine import Database
@@ -34,8 +28,8 @@ from piksend.web import ops
 from piksend.web.auth import SignInRequired, answer_sign_in_required
 from piksend.web.context import AppContext
 from piksend.web.cors import CorsMiddleware
+from piksend.web.errors import install_error_handlers
 from piksend.web.hot import HotRoutes, hot_routes
-from piksend.web.render import bearer_error_json, error_page, json_error, oauth_error_json
 from piksend.web.routes import (
     account,
     api_v1,
@@ -53,16 +47,14 @@ from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("piksend")
 WEB = Path(__file__).parent / "web"
-NUL_IN_TEXT = "22021"  # PostgreSQL character_not_in_repertoire
-
-
-def _wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith("/api/") and not path.startswith("/api/oauth/authorize")
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        busy_timeout=settings.sqlite_busy_timeout,
+    )
     templates = Jinja2Templates(directory=str(WEB / "templates"))
     policy = TokenPolicy(
         issuer=settings.issuer,
@@ -162,64 +154,5 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     install_openapi(app)
-    _install_error_handlers(app)
+    install_error_handlers(app)
     return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(OAuthError)
-    async def _oauth(request: Request, exc: OAuthError):
-        return oauth_error_json(exc)
-
-    @app.exception_handler(BearerTokenError)
-    async def _bearer(request: Request, exc: BearerTokenError):
-        return bearer_error_json(exc)
-
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError):
-        if _wants_json(request):
-            extra = {"field": exc.field} if exc.field else {}
-            return json_error(exc.code, exc.description, exc.status, **extra)
-        return error_page(request, exc.description, status=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError):
-        problems = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            problems.append(f"{where}: {err.get('msg', 'invalid')}")
-        description = "; ".join(problems) or "The request is invalid"
-        if _wants_json(request):
-            return json_error("invalid_request", description, 400)
-        return error_page(request, description, status=400)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
-        messages = {404: "Not found", 405: "Method not allowed"}
-        description = messages.get(exc.status_code, str(exc.detail))
-        if _wants_json(request) or request.url.path.startswith("/.well-known/"):
-            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-            response = json_error(code, description, exc.status_code)
-        else:
-            response = error_page(request, description, status=exc.status_code, title=description)
-        # RFC 9110 §15.5.6: a 405 names the methods that are allowed (Starlette puts them here).
-        response.headers.update(exc.headers or {})
-        return response
-
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError):
-        # PostgreSQL text cannot hold NUL (SQLSTATE 22021): such a value came from the
-        # request, so it is the client's error, not the server's.
-        if getattr(exc.orig, "sqlstate", None) == NUL_IN_TEXT:
-            description = "The request contains a NUL character"
-            if _wants_json(request):
-                return json_error("invalid_request", description, 400)
-            return error_page(request, description, status=400)
-        return await _unexpected(request, exc)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        if _wants_json(request):
-            return json_error("server_error", "The server met an unexpected error", 500)
-        return error_page(request, "The server met an unexpected error.", status=500)

@@ -42,6 +42,12 @@ class Settings:
     mail_backoff_base: float = 30.0
     mail_max_attempts: int = 8
     mail_timeout: float = 20.0
+    # Issue 10, items 2-3: how long a SQLite writer waits for the write lock before its request
+    # is answered 503 (seconds); /readyz caches its verdict this long, and calls a disk with
+    # less free space than this not ready.
+    sqlite_busy_timeout: float = 5.0
+    readiness_cache_seconds: float = 1.0
+    readiness_min_free_bytes: int = 16 * 1024 * 1024
 
     @property
     def issuer(self) -> str:
@@ -107,6 +113,9 @@ def settings_from_env(
         mail_poll_interval=float(env.get("PIKSEND_MAIL_POLL_INTERVAL", "2")),
         mail_backoff_base=float(env.get("PIKSEND_MAIL_BACKOFF_BASE", "30")),
         mail_max_attempts=int(env.get("PIKSEND_MAIL_MAX_ATTEMPTS", "8")),
+        sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
+        readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
+        readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
     )
 
 

@@ -29,7 +29,7 @@ async def test_healthz_answers_ok_without_touching_the_database(http):
 async def test_readyz_answers_ready_when_the_database_is_reachable(http):
     response = await http.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "database": "ok"}
+    assert response.json() == {"status": "ready", "database": "ok", "storage": "ok"}
 
 
 async def test_readyz_answers_503_when_the_database_is_unreachable(settings):
@@ -41,7 +41,8 @@ async def test_readyz_answers_503_when_the_database_is_unreachable(settings):
         response = await client.get("/readyz")
     await app.state.ctx.db.dispose()
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert response.headers["retry-after"] == "2"
+    assert response.json() == {"status": "unavailable", "database": "unreachable", "storage": "ok"}
 
 
 async def test_metrics_label_requests_by_route_template_not_raw_path(http):

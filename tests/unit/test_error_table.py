@@ -14,6 +14,7 @@ TABLE = [
     (e.UnsupportedResponseTypeError, "unsupported_response_type", 400),
     (e.InvalidScopeError, "invalid_scope", 400),
     (e.AccessDeniedError, "access_denied", 403),
+    (e.TemporarilyUnavailableError, "temporarily_unavailable", 503),
 ]
 
 

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     INVALID_SCOPE = "invalid_scope"
     ACCESS_DENIED = "access_denied"
     SERVER_ERROR = "server_error"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
     INVALID_TOKEN = "invalid_token"
     INSUFFICIENT_SCOPE = "insufficient_scope"
 
@@ -73,6 +74,16 @@ class AccessDeniedError(OAuthError):
 
     code = ErrorCode.ACCESS_DENIED
     status = 403
+
+
+class TemporarilyUnavailableError(OAuthError):
+    """RFC 6749 §4.1.2.1 (and §5.2, which admits the same condition): the server cannot
+    handle the request now (its database or disk is unavailable); the client retries later.
+    The web layer answers 503 with ``Retry-After`` (RFC 9110 §10.2.3), or at authorize, once
+    the client and redirect URI are verified, a redirect carrying this code."""
+
+    code = ErrorCode.TEMPORARILY_UNAVAILABLE
+    status = 503
 
 
 class UnsafeAuthorizationRequestError(PiksendError):

@@ -41,21 +41,33 @@ def sync_url(url: str) -> str:
     return _driver_url(url, asynchronous=False)
 
 
-def configure_sqlite(engine) -> None:
-    """WAL for concurrent readers, foreign keys on, and a busy wait instead of instant errors."""
+DEFAULT_SQLITE_BUSY_TIMEOUT = 5.0
+
+
+def configure_sqlite(engine, *, busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT) -> None:
+    """WAL for concurrent readers, foreign keys on, and a bounded busy wait: a writer waits
+    ``busy_timeout`` seconds for a write lock held elsewhere, then fails with SQLITE_BUSY,
+    which the web layer answers 503 (``storage.unavailable``) instead of hanging."""
+    busy_ms = max(0, round(busy_timeout * 1000))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT,
+    ) -> None:
         self.url = url
         target = async_url(url)
         kwargs: dict = {"pool_pre_ping": False}
@@ -70,12 +82,17 @@ class Database:
             kwargs.update(pool_size=max(1, pool_size // 2), max_overflow=0, pool_timeout=30)
         else:
             # SQLite has one writer; more connections (each an aiosqlite thread) buy nothing.
+            # Waiting for a connection is bounded too: while another process holds the write
+            # lock every connection is busy for ``busy_timeout``, and the queue must not grow
+            # into minutes of silence (issue 10, item 3).
             size = min(pool_size, 10)
-            kwargs.update(pool_size=size, max_overflow=size, pool_timeout=60)
+            kwargs.update(
+                pool_size=size, max_overflow=size, pool_timeout=max(10.0, 3 * busy_timeout)
+            )
         # hide_parameters: a logged database error must never carry a secret or a state value.
         self.engine: AsyncEngine = create_async_engine(target, hide_parameters=True, **kwargs)
         if self.is_sqlite:
-            configure_sqlite(self.engine.sync_engine)
+            configure_sqlite(self.engine.sync_engine, busy_timeout=busy_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Read-only requests (introspection, bearer GETs) need no transaction: on PostgreSQL
         # autocommit saves the BEGIN and COMMIT round trips; SQLite reads never BEGIN anyway.

@@ -8,10 +8,12 @@ under the data dir) and /metrics sums them; with one worker the registry is in m
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import APIRouter
 from prometheus_client import (
@@ -22,7 +24,6 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,10 +31,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from piksend.oauth.errors import InvalidGrantError, OAuthError
 from piksend.oauth.grants.authorization_code import CODE_REUSED
 from piksend.oauth.grants.refresh_token import REFRESH_REUSED
+from piksend.storage import health
+from piksend.web.render import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("piksend.ops")
 router = APIRouter(include_in_schema=False)
 UNMATCHED = "<unmatched>"
+PROBE_TIMEOUT = 2.0  # seconds
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -153,23 +157,82 @@ async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
 
 
+@dataclass(frozen=True)
+class Verdict:
+    database: str
+    storage: str
+
+    @property
+    def ready(self) -> bool:
+        return self.database == health.OK and self.storage == health.OK
+
+    def body(self) -> dict[str, str]:
+        status = "ready" if self.ready else "unavailable"
+        return {"status": status, "database": self.database, "storage": self.storage}
+
+
+class Readiness:
+    """The truth about this node, cheaply: the database answers and accepts a write, the data
+    dir, the SQLite file's dir and the blob store have room and take a file. One probe at a
+    time; its verdict is kept ``ttl`` seconds, so health checks hammering /readyz cost
+    nothing, and a probe that hangs is cut at ``PROBE_TIMEOUT`` (an unreachable database)."""
+
+    def __init__(self, db, directories: tuple[Path, ...], *, ttl: float, min_free: int) -> None:
+        self.db = db
+        self.directories = directories
+        self.ttl = ttl
+        self.min_free = min_free
+        self._lock = asyncio.Lock()
+        self._verdict: Verdict | None = None
+        self._at = float("-inf")
+
+    async def verdict(self) -> Verdict:
+        async with self._lock:
+            if self._verdict is None or time.monotonic() - self._at >= self.ttl:
+                self._verdict = await self._probe()
+                self._at = time.monotonic()
+            return self._verdict
+
+    async def _probe(self) -> Verdict:
+        try:
+            database, why_db = await asyncio.wait_for(health.database_state(self.db), PROBE_TIMEOUT)
+        except TimeoutError:
+            database, why_db = health.UNREACHABLE, f"no answer within {PROBE_TIMEOUT}s"
+        storage, why_disk = await health.directories_state(
+            self.directories, min_free_bytes=self.min_free
+        )
+        for what, state, why in (("database", database, why_db), ("storage", storage, why_disk)):
+            if state != health.OK:
+                log.warning("readiness check failed: %s %s (%s)", what, state, why)
+        return Verdict(database, storage)
+
+
+def readiness_of(request: Request) -> Readiness:
+    state = request.app.state
+    found = getattr(state, "readiness", None)
+    if found is None:
+        c = state.ctx
+        directories = [c.settings.data_dir, c.blobs.root]
+        if (sqlite_dir := health.sqlite_directory(c.db)) is not None:
+            directories.append(sqlite_dir)
+        found = state.readiness = Readiness(
+            c.db,
+            tuple(directories),
+            ttl=c.settings.readiness_cache_seconds,
+            min_free=c.settings.readiness_min_free_bytes,
+        )
+    return found
+
+
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database answers. 503 otherwise, so a load balancer stops routing here."""
-    db = request.app.state.ctx.db
-    try:
-        async with db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database means not ready
-        log.warning("readiness check failed: %s", type(exc).__name__)
-        return JSONResponse(
-            {"status": "unavailable", "database": "unreachable"},
-            status_code=503,
-            headers={"cache-control": "no-store"},
-        )
-    return JSONResponse(
-        {"status": "ready", "database": "ok"}, headers={"cache-control": "no-store"}
-    )
+    """Readiness: 200 when this node can serve writes, else 503 (RFC 9110 §15.6.4), so a
+    load balancer stops routing here until it can."""
+    verdict = await readiness_of(request).verdict()
+    headers = {"cache-control": "no-store"}
+    if not verdict.ready:
+        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse(verdict.body(), status_code=200 if verdict.ready else 503, headers=headers)
 
 
 @router.get("/metrics")

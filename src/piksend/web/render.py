@@ -40,6 +40,22 @@ def error_page(request: Request, message: str, *, status: int, title: str = "Som
     return page(request, "error.html", status=status, no_store=True, title=title, message=message)
 
 
+RETRY_AFTER_SECONDS = 2  # RFC 9110 §10.2.3: when a 503's client may try again
+
+
+def unavailable_page(request: Request) -> HTMLResponse:
+    """503 for a browser: the database or disk is unavailable for now; nothing was done."""
+    response = error_page(
+        request,
+        "PikSend cannot complete this right now, and nothing was changed. "
+        "Try again in a few seconds.",
+        status=503,
+        title="Temporarily unavailable",
+    )
+    response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def see_other(url: str, headers: dict[str, str] | None = None) -> RedirectResponse:
     """303 after a POST (RFC 9700 §4.12: never 307, which would re-post the form)."""
     return RedirectResponse(url, status_code=303, headers=headers)

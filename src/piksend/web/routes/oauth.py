@@ -22,7 +22,7 @@ from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
-from piksend.web import cors, csrf
+from piksend.web import cors, csrf, errors
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
 from piksend.web.hot import hot
@@ -76,6 +76,7 @@ async def authorize(request: Request):
                 status_code=302,
                 headers=AUTHORIZE_HEADERS,
             )
+        errors.authorization_verified(request, auth_request)  # a failure now may redirect
         user = await load_user(request, s)
         if user is None:
             target = "/api/oauth/authorize?" + request.url.query
