@@ -7,12 +7,12 @@ must not appear more than once, and one sent without a value counts as omitted.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
 from piksend.oauth.errors import InvalidRequestError
+from piksend.web.json_body import DuplicateKeyError, loads_unique
 
 MAX_VALUE_LENGTH = 4096
 SECRET_PARAMS = frozenset({"client_secret", "code_verifier", "refresh_token", "token", "code"})
@@ -42,7 +42,11 @@ async def read_params(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json":
         try:
-            data = json.loads(body.decode("utf-8")) if body else {}
+            data = loads_unique(body.decode("utf-8")) if body else {}
+        except DuplicateKeyError as exc:
+            # RFC 6749 §3.1/§3.2 for the form holds for its JSON twin: a key given twice is
+            # refused rather than read as "the last one wins".
+            raise InvalidRequestError(f"Parameter {exc.key} was given more than once") from None
         except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
             raise InvalidRequestError("The request body is not valid JSON") from None
         if not isinstance(data, dict):
