@@ -26,7 +26,7 @@ MAX_GRACE_SECONDS = 7 * 24 * 3600
 @dataclass(frozen=True)
 class App:
     client_id: str
-    owner_id: str
+    owner_id: str | None  # None only for an app that registered itself (clients.dynamic)
     name: str
     description: str
     logo_url: str | None

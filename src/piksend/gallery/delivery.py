@@ -24,7 +24,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from piksend import __version__
-from piksend.gallery import ssrf, webhook_signing
+from piksend.fetch import ssrf
+from piksend.gallery import webhook_signing
 from piksend.gallery.webhooks import CANCELLED, FAILED, PENDING, SUCCEEDED, consent_is_live
 from piksend.storage.engine import Database
 from piksend.storage.tables import gallery as g

@@ -19,7 +19,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.errors import NotFound, ValidationError
-from piksend.gallery import ssrf, webhook_signing
+from piksend.fetch import ssrf
+from piksend.gallery import webhook_signing
 from piksend.gallery.pagination import Page, apply_cursor, page_of
 from piksend.storage import tables as t
 from piksend.storage.tables import gallery as g

@@ -20,10 +20,20 @@ class TokenKind(StrEnum):
     REFRESH = "refresh"
 
 
+class RegisteredVia(StrEnum):
+    """How an app came to be: registered by a developer who owns it, by itself (RFC 7591), or
+    described by a client ID metadata document at its https client_id. Only an owner's app has
+    been looked at by a person PikSend knows."""
+
+    OWNER = "owner"
+    DYNAMIC = "dynamic"
+    METADATA_DOCUMENT = "metadata_document"
+
+
 @dataclass(frozen=True)
 class Client:
     client_id: str
-    owner_id: str
+    owner_id: str | None  # None for an app registered by itself or by a metadata document
     name: str
     secret_digest: str | None  # None for a public client
     redirect_uris: tuple[str, ...]
@@ -34,6 +44,7 @@ class Client:
     website_url: str | None = None
     previous_secret_digest: str | None = None
     previous_secret_expires_at: datetime | None = None
+    registered_via: RegisteredVia = RegisteredVia.OWNER
 
     @property
     def token_endpoint_auth_method(self) -> str:

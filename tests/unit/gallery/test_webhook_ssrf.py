@@ -1,4 +1,4 @@
-"""Tests for piksend.gallery.ssrf. Only literal IPs and ``localhost`` are resolved for real."""
+"""Tests for piksend.fetch.ssrf. Only literal IPs and ``localhost`` are resolved for real."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from piksend.gallery.ssrf import UnsafeTarget, resolve_and_check, target_problem
+from piksend.fetch.ssrf import UnsafeTarget, resolve_and_check, target_problem
 
 
 def _fake_getaddrinfo(monkeypatch: pytest.MonkeyPatch, answer: list[str] | Exception) -> list[str]:

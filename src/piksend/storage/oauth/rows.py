@@ -36,6 +36,7 @@ def client_from_row(row: Row) -> o.Client:
         website_url=row["website_url"],
         previous_secret_digest=row["previous_secret_digest"],
         previous_secret_expires_at=row["previous_secret_expires_at"],
+        registered_via=o.RegisteredVia(row["registered_via"]),
     )
 
 

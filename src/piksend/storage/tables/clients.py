@@ -10,6 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from piksend.storage.tables.base import Base, UTCDateTime
 
+# A client_id is an app's generated id, or the https URL of its client ID metadata document.
+CLIENT_ID_LENGTH = 255
+# How an app came to be: a developer registered it (it has an owner), it registered itself
+# (RFC 7591, managed with its registration access token) or it is a client ID metadata document.
+REGISTERED_VIA_RULE = (
+    "(registered_via = 'owner' AND owner_id IS NOT NULL AND registration_token_digest IS NULL)"
+    " OR (registered_via = 'dynamic' AND owner_id IS NULL"
+    " AND registration_token_digest IS NOT NULL)"
+    " OR (registered_via = 'metadata_document' AND owner_id IS NULL"
+    " AND registration_token_digest IS NULL AND client_type = 'public')"
+)
+
 
 class Client(Base):
     __tablename__ = "clients"
@@ -20,10 +32,15 @@ class Client(Base):
             " OR (client_type = 'confidential' AND secret_digest IS NOT NULL)",
             name="client_type_secret",
         ),
+        CheckConstraint(REGISTERED_VIA_RULE, name="registered_via_owner"),
     )
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[str] = mapped_column(String(CLIENT_ID_LENGTH), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    registered_via: Mapped[str] = mapped_column(String(20), server_default="owner")
+    registration_token_digest: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     logo_url: Mapped[str | None] = mapped_column(String(2000))
@@ -50,7 +67,7 @@ class FormNonce(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    client_id: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(CLIENT_ID_LENGTH))
 
 
 class IntegrationTest(Base):

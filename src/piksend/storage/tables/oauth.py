@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from piksend.storage.tables.base import Base, UTCDateTime
+from piksend.storage.tables.clients import CLIENT_ID_LENGTH
 
 
 class PendingAuthorization(Base):
@@ -51,7 +52,7 @@ class AuthorizationCode(Base):
     consent_id: Mapped[str] = mapped_column(
         ForeignKey("consents.id", ondelete="CASCADE"), index=True
     )
-    client_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(CLIENT_ID_LENGTH))
     user_id: Mapped[str] = mapped_column(String(40))
     redirect_uri: Mapped[str] = mapped_column(String(2000))
     scope: Mapped[str] = mapped_column(String(500))
@@ -72,7 +73,7 @@ class Token(Base):
     consent_id: Mapped[str] = mapped_column(
         ForeignKey("consents.id", ondelete="CASCADE"), index=True
     )
-    client_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(CLIENT_ID_LENGTH))
     user_id: Mapped[str] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(500))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())

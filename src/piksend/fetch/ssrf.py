@@ -1,6 +1,7 @@
-"""Checks on webhook target URLs against server-side request forgery (SSRF).
+"""Checks on URLs that users and apps supply (webhook targets, client metadata documents) against
+server-side request forgery (SSRF).
 
-``target_problem`` validates the URL's syntax when a webhook is registered.
+``target_problem`` validates the URL's syntax when it is registered.
 ``resolve_and_check`` resolves the host right before delivery and refuses it if any
 address is not publicly routable. It returns the checked addresses so the caller can
 connect to exactly those, which defeats DNS rebinding between check and use.
@@ -22,7 +23,7 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class UnsafeTarget(Exception):
-    """The webhook target is not allowed; ``message`` is safe to show to the user."""
+    """The target is not allowed; ``message`` is safe to show to the user."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,7 +31,7 @@ class UnsafeTarget(Exception):
 
 
 def target_problem(url: str, *, allow_private: bool) -> str | None:
-    """Return why ``url`` is not an acceptable webhook target, or None if its syntax is fine.
+    """Return why ``url`` is not an acceptable target, or None if its syntax is fine.
 
     Plain http is accepted only when ``allow_private`` is set (local development).
     """
