@@ -15,16 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from piksend import __version__
-from piksend.accounts.throttle import SignInThrottle, ThrottlePolicy
 from piksend.clock import utcnow
-from piksend.gallery.blob_sweep import BlobSweeper, SweepPolicy
 from piksend.gallery.blobs import LocalBlobStore
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from piksend.mail.transports import transport_for
 from piksend.mail.worker import MailPolicy, MailWorker
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
-from piksend.storage.counters import Counters, build_counters
 from piksend.storage.engine import Database
 from piksend.storage.maintenance import TrimPolicy, trim_forever
 from piksend.web import ops
@@ -33,7 +30,6 @@ from piksend.web.context import AppContext
 from piksend.web.cors import CorsMiddleware
 from piksend.web.errors import install_error_handlers
 from piksend.web.hot import HotRoutes, hot_routes
-from piksend.web.mcp import MCP_PATH, build_mcp
 from piksend.web.json_body import UniqueJsonKeysMiddleware
 from piksend.web.routes import (
     account,
@@ -54,20 +50,6 @@ log = logging.getLogger("piksend")
 WEB = Path(__file__).parent / "web"
 
 
-def sign_in_throttle(settings: Settings, counters: Counters) -> SignInThrottle:
-    policy = ThrottlePolicy(
-        window=settings.signin_window,
-        per_address=settings.signin_max_per_address,
-        per_account_and_address=settings.signin_max_per_account_and_address,
-        per_account=settings.signin_max_per_account,
-        signups_per_address=settings.signups_per_address,
-        resets_per_address=settings.resets_per_address,
-        request_window=settings.request_window,
-        device_ttl=settings.device_cookie_ttl,
-    )
-    return SignInThrottle(counters, policy, secret_key=settings.secret_key)
-
-
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     db = Database(
         settings.database_url,
@@ -83,7 +65,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     )
 
     metrics = ops.build_metrics()
-    throttle = sign_in_throttle(settings, build_counters(db, settings.redis_url))
     blobs = LocalBlobStore(settings.data_dir / "blobs")
     worker = DeliveryWorker(
         db,
@@ -92,7 +73,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             backoff_base=settings.webhook_backoff_base,
             backoff_cap=settings.webhook_backoff_cap,
             timeout=settings.webhook_timeout,
-            lease=settings.webhook_lease,
             allow_private=settings.webhooks_allow_private_targets,
         ),
         clock=clock,
@@ -118,21 +98,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         trimmer = None
         if settings.trim_interval > 0:
             policy = TrimPolicy(interval=settings.trim_interval)
-            sweeper = BlobSweeper(
-                db,
-                blobs,
-                SweepPolicy(grace=settings.blob_sweep_grace, batch=settings.blob_sweep_batch),
-            )
-            trimmer = asyncio.create_task(
-                trim_forever(db, clock=clock, policy=policy, sweeps=[sweeper.sweep])
-            )
+            trimmer = asyncio.create_task(trim_forever(db, clock=clock, policy=policy))
         if settings.webhook_worker_enabled:
             worker.start()
         if settings.mail_worker_enabled:
             mailer.start()
         try:
-            async with mcp.run():  # the MCP transport's task group (stateless: per request)
-                yield
+            yield
         finally:
             await mailer.stop()
             await worker.stop()
@@ -140,7 +112,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                 trimmer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await trimmer
-            await throttle.counters.close()
             await db.dispose()
 
     app = FastAPI(
@@ -152,17 +123,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = AppContext(
-        settings=settings,
-        db=db,
-        templates=templates,
-        policy=policy,
-        clock=clock,
-        blobs=blobs,
-        throttle=throttle,
+        settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
     )
-    mcp = build_mcp(app.state.ctx)
-    app.state.mcp = mcp
-    app.router.add_route(MCP_PATH, mcp.asgi, include_in_schema=False)  # MCP Streamable HTTP
     app.state.webhook_worker = worker
     app.state.mail_worker = mailer
     app.state.metrics = metrics
