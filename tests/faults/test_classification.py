@@ -93,6 +93,13 @@ async def test_a_refused_connection_from_asyncpg_is_unavailable():
             asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
             None,
         ),
+        (
+            asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress"
+            ),
+            "asyncpg connection dying",
+        ),
+        (asyncpg.InternalClientError("unexpected codec state"), None),
         (asyncpg.UniqueViolationError("duplicate key"), None),
         (asyncpg.CharacterNotInRepertoireError("invalid byte sequence"), None),
     ],

@@ -75,12 +75,19 @@ UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57P04", "57P05"})
 # asyncpg's InterfaceError is both misuse (a bug) and "the connection or pool is gone".
 _GONE_MARKERS = ("connection is closed", "pool is closing", "pool is closed")
 
+# A pooled connection the server terminated while it sat idle (a shutdown's FATAL 57P01) is
+# left consuming that error until the socket closes; a statement sent on it meanwhile fails
+# with this instead of ConnectionDoesNotExistError. Concurrent use of one connection, the
+# bug it could otherwise be, is refused earlier by asyncpg as InterfaceError.
+_DYING = "cannot switch to state"
+
 # The classes whose instances may be unavailability: the web layer registers its handler for
 # each (Starlette's Exception handler runs outside the middlewares, so it is the last resort).
 MAY_BE_UNAVAILABLE: tuple[type[Exception], ...] = (
     sa_exc.SQLAlchemyError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     OSError,
     sqlite3.Error,
 )
@@ -114,6 +121,8 @@ def _reason_of(exc: BaseException) -> str | None:
     if isinstance(exc, asyncpg.InterfaceError):
         message = str(exc)
         return "asyncpg InterfaceError" if any(m in message for m in _GONE_MARKERS) else None
+    if isinstance(exc, asyncpg.InternalClientError) and str(exc).startswith(_DYING):
+        return "asyncpg connection dying"
     if isinstance(exc, OSError):
         return _os_error(exc)
     return None

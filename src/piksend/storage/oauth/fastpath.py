@@ -190,9 +190,12 @@ class FastPath:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
+                    # min_size=0: no background task re-opening a floor of connections,
+                    # which while the database is down logs a traceback every few seconds;
+                    # released connections stay pooled, and a request opens what it lacks.
                     self._pool = await asyncpg.create_pool(
                         self._dsn,
-                        min_size=1,
+                        min_size=0,
                         max_size=self.size,
                         reset=_reset,
                         server_settings={"application_name": "piksend"},
