@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from piksend import __version__
 from piksend.clock import utcnow
+from piksend.gallery.blob_sweep import BlobSweeper, SweepPolicy
 from piksend.gallery.blobs import LocalBlobStore
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from piksend.mail.transports import transport_for
@@ -98,7 +99,14 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         trimmer = None
         if settings.trim_interval > 0:
             policy = TrimPolicy(interval=settings.trim_interval)
-            trimmer = asyncio.create_task(trim_forever(db, clock=clock, policy=policy))
+            sweeper = BlobSweeper(
+                db,
+                blobs,
+                SweepPolicy(grace=settings.blob_sweep_grace, batch=settings.blob_sweep_batch),
+            )
+            trimmer = asyncio.create_task(
+                trim_forever(db, clock=clock, policy=policy, sweeps=[sweeper.sweep])
+            )
         if settings.webhook_worker_enabled:
             worker.start()
         if settings.mail_worker_enabled:

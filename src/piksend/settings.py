@@ -33,6 +33,10 @@ class Settings:
     webhook_backoff_cap: float = 6 * 3600.0
     webhook_max_attempts: int = 8
     webhook_timeout: float = 10.0
+    # Issue 10, item 4: an unreferenced blob file goes only once it is this old (seconds;
+    # uploads in flight are younger), swept in batches during the trim rounds.
+    blob_sweep_grace: float = 3600.0
+    blob_sweep_batch: int = 500
     # Outgoing e-mail (piksend.mail): smtp:// or smtps:// with credentials; None writes each
     # message to <data dir>/outbox/ as an .eml file (development mode).
     smtp_url: str | None = None
@@ -108,6 +112,8 @@ def settings_from_env(
         webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
         webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
         webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),
+        blob_sweep_grace=float(env.get("PIKSEND_BLOB_SWEEP_GRACE", "3600")),
+        blob_sweep_batch=int(env.get("PIKSEND_BLOB_SWEEP_BATCH", "500")),
         smtp_url=env.get("PIKSEND_SMTP_URL") or None,
         mail_from=env.get("PIKSEND_MAIL_FROM") or f"PikSend <no-reply@{_mail_host(url)}>",
         mail_poll_interval=float(env.get("PIKSEND_MAIL_POLL_INTERVAL", "2")),

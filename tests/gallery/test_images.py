@@ -1,4 +1,5 @@
-"""Uploads: the real type from the bytes, size limits, and failures that leave nothing behind."""
+"""Uploads: the real type from the bytes, size limits, and failures that leave nothing behind
+once the sweep has run (files go only by :mod:`piksend.gallery.blob_sweep`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 
 from piksend.gallery import webhooks
 from piksend.storage.tables import gallery as g
+from tests.faults.blob_support import sweep_after_grace
 from tests.gallery.conftest import UPLOAD_LIMIT
 from tests.support.images import FORMATS, make_image
 
@@ -104,7 +106,7 @@ async def test_a_body_far_over_the_limit_is_refused_before_it_is_read(world):
     assert response.json()["error"] == "payload_too_large"
 
 
-async def test_an_upload_that_fails_after_its_files_were_written_removes_them(
+async def test_an_upload_that_fails_after_its_files_were_written_leaves_them_for_the_sweep(
     world, app, settings, monkeypatch
 ):
     gallery = await world.alice.create_gallery()
@@ -120,26 +122,34 @@ async def test_an_upload_that_fails_after_its_files_were_written_removes_them(
         "error_description": "The server met an unexpected error",
     }
     assert await image_rows(app) == 0
+    assert len(stored_files(settings)) == 2  # nothing is removed inline
+    assert await sweep_after_grace(app) == {"blobs": 2, "partials": 0, "restored": 0}
     assert stored_files(settings) == []
 
 
-async def test_a_blob_shared_by_two_images_stays_until_the_last_is_deleted(world, settings):
+async def test_a_blob_shared_by_two_images_stays_until_the_last_is_deleted(world, app, settings):
     gallery = await world.alice.create_gallery()
     data = make_image("PNG")
     first = (await world.alice.upload(gallery["id"], data)).json()
     second = (await world.alice.upload(gallery["id"], data)).json()
     assert len(stored_files(settings)) == 2  # one original, one thumbnail
     assert (await world.alice.delete(f"/api/v1/images/{first['id']}")).status_code == 204
+    assert await sweep_after_grace(app) == {"blobs": 0, "partials": 0, "restored": 0}
     assert len(stored_files(settings)) == 2
     assert (await world.alice.delete(f"/api/v1/images/{second['id']}")).status_code == 204
+    assert len(stored_files(settings)) == 2  # until the sweep
+    assert await sweep_after_grace(app) == {"blobs": 2, "partials": 0, "restored": 0}
     assert stored_files(settings) == []
 
 
-async def test_deleting_a_gallery_removes_its_images_and_their_files(world, app, settings):
+async def test_deleting_a_gallery_removes_its_images_and_the_sweep_their_files(
+    world, app, settings
+):
     gallery = await world.alice.create_gallery()
     await world.alice.upload(gallery["id"], make_image("GIF"))
     assert (await world.alice.delete(f"/api/v1/galleries/{gallery['id']}")).status_code == 204
     assert await image_rows(app) == 0
+    assert await sweep_after_grace(app) == {"blobs": 2, "partials": 0, "restored": 0}
     assert stored_files(settings) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from piksend.clients.validation import AppFields
 from piksend.oauth.types import AuthorizationCode, TokenKind, TokenRecord
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
-from piksend.storage.maintenance import TrimPolicy, trim_expired
+from piksend.storage.maintenance import TrimPolicy, run_round, trim_expired
 from piksend.storage.oauth import SqlOAuthStore
 
 NOW = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
@@ -148,5 +149,35 @@ async def test_trimming_twice_deletes_nothing_more(database_url):
             "pending_authorizations": 0,
             "browser_sessions": 0,
         }
+    finally:
+        await db.dispose()
+
+
+async def test_a_round_runs_each_sweep_after_trimming_and_one_failing_stops_no_other(
+    database_url, caplog
+):
+    db = Database(database_url)
+    ran: list[str] = []
+
+    async def broken() -> dict[str, int]:
+        ran.append("broken")
+        raise OSError("the blob directory is gone")
+
+    async def blobs() -> dict[str, int]:
+        ran.append("blobs")
+        return {"blobs": 3}
+
+    try:
+        await _seed(db)
+        with caplog.at_level(logging.INFO, logger="piksend.maintenance"):
+            await run_round(db, clock=lambda: NOW, policy=POLICY, sweeps=[broken, blobs])
+        assert ran == ["broken", "blobs"]
+        assert await _digests(db, t.BrowserSession.digest) == ["session-live"]  # trimmed
+        assert [r.getMessage() for r in caplog.records] == [
+            "maintenance removed: {'tokens': 5, 'authorization_codes': 1, "
+            "'pending_authorizations': 0, 'browser_sessions': 1}",
+            "a maintenance round failed; will try again",
+            "maintenance removed: {'blobs': 3}",
+        ]
     finally:
         await db.dispose()

@@ -3,6 +3,12 @@
 ``BlobStore`` is the interface the gallery uses; ``LocalBlobStore`` keeps blobs on the
 local file system. Keys are the SHA-256 hex digest of the content. The methods are
 synchronous: async callers should run them in a worker thread.
+
+Nothing here decides when a blob may go: that is :mod:`piksend.gallery.blob_sweep`, which
+removes a file only when no row refers to it and it is older than a grace period. So that
+an upload in flight is always inside that grace period, ``put`` of bytes already stored
+refreshes the file's modification time instead of skipping it silently, and the sweep first
+renames a doomed file aside (``retire``) so that a ``put`` racing it writes a fresh copy.
 """
 
 from __future__ import annotations
@@ -11,11 +17,19 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
 import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
+# A retired blob: ".<key>.<unix seconds when retired>.<random>.retired"
+_RETIRED = re.compile(r"\.([0-9a-f]{64})\.([0-9]+)\.[0-9a-f]+\.retired")
+_PARTIAL_PREFIX, _PARTIAL_SUFFIX = ".tmp-", ".part"
 
 
 class BlobNotFound(LookupError):
@@ -50,6 +64,17 @@ def validate_key(key: str) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """One file of a shard directory, as the sweep sees it."""
+
+    path: Path
+    kind: str  # "blob", "partial" (an interrupted write) or "retired" (renamed aside)
+    key: str | None  # the blob's key; None for a partial write
+    modified: float  # st_mtime, seconds since the epoch
+    retired_at: float | None = None  # when the sweep renamed it aside
+
+
 class LocalBlobStore:
     """Stores each blob at ``root/ab/cd/<sha256>`` where ``abcd`` starts the key."""
 
@@ -59,10 +84,17 @@ class LocalBlobStore:
     def put(self, data: bytes) -> str:
         key = hashlib.sha256(data).hexdigest()
         path = self._path(key)
-        if path.is_file():
+        try:
+            # Already stored: mark it as in use now, so the sweep's grace period covers this
+            # upload until its row commits. A file retired meanwhile is simply written again.
+            os.utime(path)
             return key
+        except FileNotFoundError:
+            pass
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        fd, tmp_name = tempfile.mkstemp(
+            dir=path.parent, prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX
+        )
         try:
             with os.fdopen(fd, "wb") as tmp:
                 tmp.write(data)
@@ -92,9 +124,77 @@ class LocalBlobStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    # -- for the sweep ------------------------------------------------------------------
+
+    def shards(self, *, after: str = "") -> Iterator[tuple[str, Path]]:
+        """The leaf directories ``ab/cd`` in key order, those sorting after ``after``."""
+        for top in _sorted_dirs(self.root):
+            for leaf in _sorted_dirs(top):
+                name = f"{top.name}/{leaf.name}"
+                if name > after:
+                    yield name, leaf
+
+    def files_in(self, shard: Path) -> list[StoredFile]:
+        """Every blob, partial write and retired blob of one shard directory."""
+        found: list[StoredFile] = []
+        try:
+            entries = sorted(os.scandir(shard), key=lambda e: e.name)
+        except FileNotFoundError:
+            return found
+        for entry in entries:
+            try:
+                modified = entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
+                continue
+            path, name = Path(entry.path), entry.name
+            if _KEY.fullmatch(name):
+                found.append(StoredFile(path, "blob", name, modified))
+            elif name.startswith(_PARTIAL_PREFIX) and name.endswith(_PARTIAL_SUFFIX):
+                found.append(StoredFile(path, "partial", None, modified))
+            elif match := _RETIRED.fullmatch(name):
+                found.append(StoredFile(path, "retired", match[1], modified, float(match[2])))
+        return found
+
+    def retire(self, key: str) -> StoredFile | None:
+        """Rename the blob aside, atomically; ``None`` if it is not there (any more)."""
+        path = self._path(key)
+        aside = path.with_name(f".{key}.{int(time.time())}.{secrets.token_hex(4)}.retired")
+        try:
+            os.rename(path, aside)
+            modified = aside.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        return StoredFile(aside, "retired", key, modified, time.time())
+
+    def restore(self, retired: StoredFile) -> None:
+        """Put a retired blob back; if a fresh copy was written meanwhile, keep that one."""
+        assert retired.key is not None
+        with contextlib.suppress(FileExistsError):
+            os.link(retired.path, self._path(retired.key))
+        retired.path.unlink(missing_ok=True)
+
+    @staticmethod
+    def discard(stored: StoredFile) -> None:
+        stored.path.unlink(missing_ok=True)
+
     def _path(self, key: str) -> Path:
         validate_key(key)
         return self.root / key[:2] / key[2:4] / key
+
+
+def _sorted_dirs(parent: Path) -> list[Path]:
+    try:
+        entries = list(os.scandir(parent))
+    except FileNotFoundError:
+        return []
+    return sorted(
+        (
+            Path(e.path)
+            for e in entries
+            if e.is_dir(follow_symlinks=False) and _SHARD.fullmatch(e.name)
+        ),
+        key=lambda p: p.name,
+    )
 
 
 def _fsync_dir(directory: Path) -> None:

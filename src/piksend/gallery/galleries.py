@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.errors import NotFound, ValidationError
 from piksend.gallery import webhooks
-from piksend.gallery.blob_refs import collect_blobs
-from piksend.gallery.blobs import BlobStore
 from piksend.gallery.pagination import Page, apply_cursor, page_of
 from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
@@ -191,17 +189,12 @@ async def update_gallery(
     return view
 
 
-async def delete_gallery_row(
+async def delete_gallery(
     session: AsyncSession, *, owner_id: str, gallery_id: str, now: datetime
-) -> list[str]:
-    """Delete the gallery and its images (cascade); returns the blob keys they referenced, for
-    the caller to collect once the transaction has committed."""
+) -> None:
+    """Delete the gallery; its images go with it (ON DELETE CASCADE). Their files stay for
+    the sweep (:mod:`piksend.gallery.blob_sweep`): the same bytes may be another row's."""
     row = await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
-    keys = (
-        await session.execute(
-            select(g.Image.blob_key, g.Image.thumbnail_key).where(g.Image.gallery_id == row.id)
-        )
-    ).all()
     await session.delete(row)
     await session.flush()
     await webhooks.enqueue_event(
@@ -211,17 +204,6 @@ async def delete_gallery_row(
         data={"id": gallery_id},
         now=now,
     )
-    return sorted({k for pair in keys for k in pair})
-
-
-async def delete_gallery(
-    session: AsyncSession, *, blobs: BlobStore, owner_id: str, gallery_id: str, now: datetime
-) -> None:
-    """Delete the gallery, commit, then remove its images' blobs that nothing else references.
-    Commits itself: files may go only once the rows are surely gone."""
-    keys = await delete_gallery_row(session, owner_id=owner_id, gallery_id=gallery_id, now=now)
-    await session.commit()
-    await collect_blobs(session, blobs, keys)
 
 
 async def find_shared(session: AsyncSession, *, share_token: str) -> GalleryView | None:

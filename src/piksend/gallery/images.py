@@ -1,32 +1,31 @@
 """Images: uploads identified from their bytes, stored by content hash, with a thumbnail.
 
 An upload never trusts the filename or the declared content type: Pillow decodes the bytes
-(:mod:`piksend.gallery.media`). Blobs are written before the row; if the row does not commit,
-blobs no other row references are removed again, so a failed upload leaves nothing behind.
+(:mod:`piksend.gallery.media`). Blobs are written (atomic rename) before the row commits, and
+no request ever removes a file: a blob shared by content may be about to be referenced by an
+upload that has not committed yet. Files nothing refers to any more, including those of a
+failed upload, are left to the sweep (:mod:`piksend.gallery.blob_sweep`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.errors import NotFound, ValidationError
 from piksend.gallery import media, webhooks
-from piksend.gallery.blob_refs import collect_blobs
 from piksend.gallery.blobs import BlobNotFound, BlobStore
 from piksend.gallery.galleries import owned_row
 from piksend.gallery.pagination import Page, apply_cursor, page_of
 from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
-
-log = logging.getLogger("piksend.gallery")
 
 THUMBNAIL_SIZE = 320
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -125,54 +124,54 @@ async def upload_image(
     title: str,
     now: datetime,
 ) -> ImageView:
-    """Inspect, store and record an upload, and commit it.
+    """Inspect, store and record an upload, and commit it: a 201 means the row is durable.
 
-    This commits itself, unlike other services: only after the commit is it known whether the
-    blobs just written belong to a row, and they must be removed if they do not.
+    The gallery is checked first (no file is written for an unknown one), then touched by one
+    conditional UPDATE in the upload's transaction: a gallery deleted meanwhile matches no row
+    and the upload answers 404, never a stale-row error; on PostgreSQL the row lock it takes
+    makes a concurrent delete wait for this commit and then cascade to the new image. The
+    files already written then belong to no row and are swept later.
     """
-    gallery = await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
+    await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
     try:
         info = await asyncio.to_thread(media.inspect_image, data)
         thumbnail = await asyncio.to_thread(media.make_thumbnail, data, size=THUMBNAIL_SIZE)
     except media.UnsupportedImage as exc:
         raise ValidationError(exc.message, field="file") from None
     thumb_mime = "image/png" if thumbnail.startswith(b"\x89PNG") else "image/jpeg"
-    keys: list[str] = []
-    try:
-        keys.append(await asyncio.to_thread(blobs.put, data))
-        keys.append(await asyncio.to_thread(blobs.put, thumbnail))
-        row = g.Image(
-            id=new_id("img"),
-            gallery_id=gallery.id,
-            owner_id=owner_id,
-            title=title,
-            filename=clean_filename(filename, info.extension),
-            mime_type=info.mime_type,
-            width=info.width,
-            height=info.height,
-            size_bytes=len(data),
-            blob_key=keys[0],
-            thumbnail_key=keys[1],
-            thumbnail_mime_type=thumb_mime,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        gallery.updated_at = now
-        await session.flush()
-        view = _view(row)
-        await webhooks.enqueue_event(
-            session, user_id=owner_id, event="image.uploaded", data=view.event_data(), now=now
-        )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        try:
-            await collect_blobs(session, blobs, keys)
-            await session.commit()
-        except Exception:
-            log.exception("could not remove the blobs of a failed upload: %s", keys)
-        raise
+    blob_key = await asyncio.to_thread(blobs.put, data)
+    thumbnail_key = await asyncio.to_thread(blobs.put, thumbnail)
+    touched = await session.execute(
+        update(g.Gallery)
+        .where(g.Gallery.id == gallery_id, g.Gallery.owner_id == owner_id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], touched).rowcount != 1:  # an UPDATE's result
+        raise NotFound("No such gallery")
+    row = g.Image(
+        id=new_id("img"),
+        gallery_id=gallery_id,
+        owner_id=owner_id,
+        title=title,
+        filename=clean_filename(filename, info.extension),
+        mime_type=info.mime_type,
+        width=info.width,
+        height=info.height,
+        size_bytes=len(data),
+        blob_key=blob_key,
+        thumbnail_key=thumbnail_key,
+        thumbnail_mime_type=thumb_mime,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    view = _view(row)
+    await webhooks.enqueue_event(
+        session, user_id=owner_id, event="image.uploaded", data=view.event_data(), now=now
+    )
+    await session.commit()
     return view
 
 
@@ -188,23 +187,24 @@ async def update_image(
 
 
 async def delete_image(
-    session: AsyncSession, *, blobs: BlobStore, owner_id: str, image_id: str, now: datetime
+    session: AsyncSession, *, owner_id: str, image_id: str, now: datetime
 ) -> None:
-    """Delete the row, commit, then remove blobs nothing else references. Commits itself for
-    the same reason as :func:`upload_image`: files may go only once the row is surely gone."""
+    """Delete the row (and the gallery's cover, if it was this image). Its files stay: the
+    same bytes may be another row's, or an uncommitted upload's; the sweep decides."""
     row = await _owned_image(session, owner_id=owner_id, image_id=image_id)
-    keys = [row.blob_key, row.thumbnail_key]
     data = _view(row).event_data()
-    gallery = await session.get(g.Gallery, row.gallery_id)
-    if gallery is not None and gallery.cover_image_id == row.id:
-        gallery.cover_image_id = None
+    # One conditional UPDATE, not a loaded row: a gallery deleted meanwhile matches nothing.
+    await session.execute(
+        update(g.Gallery)
+        .where(g.Gallery.id == row.gallery_id, g.Gallery.cover_image_id == row.id)
+        .values(cover_image_id=None)
+        .execution_options(synchronize_session=False)
+    )
     await session.delete(row)
     await session.flush()
     await webhooks.enqueue_event(
         session, user_id=owner_id, event="image.deleted", data=data, now=now
     )
-    await session.commit()
-    await collect_blobs(session, blobs, keys)
 
 
 async def read_variant(

@@ -7,6 +7,10 @@ that token requests wait on for long, and a round stops after ``max_batches``.
 Tokens and codes are kept for ``grace`` after they expire: while a row exists, a rotated
 refresh token or a used code that comes back is still recognised (and its family revoked);
 after that it is simply unknown, which is also a refusal.
+
+The same loop runs the other sweeps the composition root hands it (the gallery's blob sweep,
+``piksend.gallery.blob_sweep``): each is a callable doing one bounded round, so this layer
+needs to know nothing of what they sweep.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +29,9 @@ from piksend.storage import tables as t
 from piksend.storage.engine import Database
 
 log = logging.getLogger("piksend.maintenance")
+
+# One bounded round of some other sweep: returns what it removed, by kind.
+Sweep = Callable[[], Awaitable[Mapping[str, int]]]
 
 # (table, primary key column, expiry column, keeps rows for `grace` after expiry)
 _TRIMMED = (
@@ -40,6 +48,9 @@ class TrimPolicy:
     batch: int = 1000
     max_batches: int = 50  # per table per round
     grace: timedelta = timedelta(days=1)
+    # Issue 13: an app that registered itself or came from a metadata document, and that no one
+    # ever authorized, goes this long after it was created.
+    unauthorized_client_ttl: timedelta = timedelta(days=3)
 
 
 async def trim_expired(db: Database, *, now: datetime, policy: TrimPolicy) -> dict[str, int]:
@@ -58,18 +69,57 @@ async def trim_expired(db: Database, *, now: datetime, policy: TrimPolicy) -> di
             if result.rowcount < policy.batch:
                 break
         deleted[table.name] = total
+    deleted["clients"] = await trim_unauthorized_clients(db, now=now, policy=policy)
     return deleted
 
 
-async def trim_forever(db: Database, *, clock: Clock, policy: TrimPolicy) -> None:
+async def trim_unauthorized_clients(db: Database, *, now: datetime, policy: TrimPolicy) -> int:
+    """Delete ownerless apps older than ``unauthorized_client_ttl`` that have no consent, ever:
+    a consent row stays (revoked) once given, so an app someone authorized is kept."""
+    clients = t.Client.__table__
+    consents = t.Consent.__table__
+    doomed = (
+        select(clients.c.id)
+        .where(
+            clients.c.owner_id.is_(None),
+            clients.c.created_at < now - policy.unauthorized_client_ttl,
+            ~select(consents.c.id).where(consents.c.client_id == clients.c.id).exists(),
+        )
+        .limit(policy.batch)
+    )
+    total = 0
+    for _ in range(policy.max_batches):
+        async with db.unit_of_work() as s:
+            conn = await s.connection()
+            result = await conn.execute(
+                delete(clients).where(clients.c.id.in_(doomed.scalar_subquery()))
+            )
+        total += result.rowcount
+        if result.rowcount < policy.batch:
+            break
+    return total
+
+
+async def trim_forever(
+    db: Database, *, clock: Clock, policy: TrimPolicy, sweeps: Sequence[Sweep] = ()
+) -> None:
     """The background loop started by the app's lifespan; errors are logged, never fatal."""
     while True:
         await asyncio.sleep(policy.interval * (1 + random.random() * 0.2))
+        await run_round(db, clock=clock, policy=policy, sweeps=sweeps)
+
+
+async def run_round(
+    db: Database, *, clock: Clock, policy: TrimPolicy, sweeps: Sequence[Sweep] = ()
+) -> None:
+    """One round: the expired rows, then each sweep; one failing does not stop the others."""
+    jobs: list[Sweep] = [lambda: trim_expired(db, now=clock(), policy=policy), *sweeps]
+    for job in jobs:
         try:
-            deleted = await trim_expired(db, now=clock(), policy=policy)
-            if any(deleted.values()):
-                log.info("trimmed expired rows: %s", deleted)
+            removed = await job()
+            if any(removed.values()):
+                log.info("maintenance removed: %s", dict(removed))
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("trimming expired rows failed; will try again")
+            log.exception("a maintenance round failed; will try again")

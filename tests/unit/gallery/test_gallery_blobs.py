@@ -156,3 +156,24 @@ def test_invalid_keys_are_rejected(store: LocalBlobStore, key: str) -> None:
     for operation in (store.get, store.exists, store.open_path, store.delete):
         with pytest.raises(ValueError, match="64 lowercase hexadecimal"):
             operation(key)
+
+
+def test_putting_bytes_already_stored_marks_the_file_as_just_used(store: LocalBlobStore) -> None:
+    key = store.put(b"stored long ago")
+    path = store.root / key[:2] / key[2:4] / key
+    os.utime(path, (1_000_000, 1_000_000))
+    assert store.put(b"stored long ago") == key
+    assert path.stat().st_mtime > 1_000_000
+    assert _all_files(store.root) == [path]
+
+
+def test_putting_bytes_whose_file_was_retired_meanwhile_writes_a_fresh_copy(
+    store: LocalBlobStore,
+) -> None:
+    key = store.put(b"retired by the sweep")
+    retired = store.retire(key)
+    assert retired is not None and not store.exists(key)
+    assert store.put(b"retired by the sweep") == key
+    assert store.get(key) == b"retired by the sweep"
+    store.restore(retired)  # a fresh copy is there: it is kept, the retired one goes
+    assert _all_files(store.root) == [store.root / key[:2] / key[2:4] / key]

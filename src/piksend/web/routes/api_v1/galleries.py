@@ -153,6 +153,6 @@ async def update_gallery(
 async def delete_gallery(request: Request, gallery_id: Id, call: ApiCall) -> Response:
     c = ctx(request)
     await galleries.delete_gallery(
-        call.session, blobs=c.blobs, owner_id=call.user_id, gallery_id=gallery_id, now=c.now()
+        call.session, owner_id=call.user_id, gallery_id=gallery_id, now=c.now()
     )
     return Response(status_code=204)

@@ -202,9 +202,7 @@ async def update_image(request: Request, image_id: Id, body: ImagePatch, call: A
 )
 async def delete_image(request: Request, image_id: Id, call: ApiCall) -> Response:
     c = ctx(request)
-    await images.delete_image(
-        call.session, blobs=c.blobs, owner_id=call.user_id, image_id=image_id, now=c.now()
-    )
+    await images.delete_image(call.session, owner_id=call.user_id, image_id=image_id, now=c.now())
     return Response(status_code=204)
 
 
