@@ -53,6 +53,10 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/webhooks/{webhook}/test", "webhooks:write", 202),
 ]
 WITH_OBJECT = [e for e in ENDPOINTS if "{" in e.path]
+# RFC 9728 §5.1: every challenge of the API says where its protected-resource metadata is.
+API_METADATA = (
+    'resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/api/v1"'
+)
 
 
 async def alices_objects(world) -> dict[str, str]:
@@ -93,7 +97,7 @@ async def test_a_token_with_every_other_scope_gets_insufficient_scope(world, end
     assert response.headers["www-authenticate"] == (
         f'Bearer realm="piksend", error="insufficient_scope", '
         f'error_description="This request needs the {endpoint.scope} scope", '
-        f'scope="{endpoint.scope}"'
+        f'scope="{endpoint.scope}", {API_METADATA}'
     )
 
 
@@ -110,7 +114,9 @@ async def test_another_users_object_is_not_found(world, endpoint):
 async def test_no_token_at_all_is_401_without_an_error_code(world, http, endpoint):
     response = await http.request(endpoint.method, endpoint.path.format(gallery="gal_x"))
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="piksend"'
+    assert response.headers["www-authenticate"] == (
+        f'Bearer realm="piksend", scope="{endpoint.scope}", {API_METADATA}'
+    )
 
 
 async def test_read_only_app_lists_galleries_and_downloads_images_and_can_do_nothing_else(

@@ -55,7 +55,8 @@ async def test_user_may_grant_fewer_scopes_than_asked(driver, registered):
     assert me.status_code == 403
     assert me.headers["www-authenticate"] == (
         'Bearer realm="piksend", error="insufficient_scope", '
-        'error_description="This request needs the profile:read scope", scope="profile:read"'
+        'error_description="This request needs the profile:read scope", scope="profile:read", '
+        'resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/api/v1"'
     )
 
 
@@ -97,6 +98,7 @@ async def test_introspection_reports_active_token_metadata(driver, registered, a
         "exp": int(clock.now.timestamp()) + 3600,
         "iat": int(clock.now.timestamp()),
         "iss": ISSUER,
+        "aud": ISSUER + "/api/v1",  # RFC 8707: no resource named means the API
     }
 
 
@@ -131,7 +133,8 @@ async def test_access_token_expires_after_one_hour(driver, registered, clock):
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
         'Bearer realm="piksend", error="invalid_token", '
-        'error_description="The access token has expired"'
+        'error_description="The access token has expired", scope="profile:read", '
+        'resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/api/v1"'
     )
 
 

@@ -197,19 +197,28 @@ async def test_introspecting_garbage_reads_inactive(http, registered):
     assert response.json() == {"active": False}
 
 
+# RFC 6750 §3 and RFC 9728 §5.1: the scope the request needs and where the API's metadata is.
+NEEDS_PROFILE = (
+    'scope="profile:read", '
+    'resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/api/v1"'
+)
+
+
 @pytest.mark.parametrize(
     ("header", "challenge"),
     [
-        (None, 'Bearer realm="piksend"'),
+        (None, 'Bearer realm="piksend", ' + NEEDS_PROFILE),
         (
             "Bearer pks_at_unknown",
-            'Bearer realm="piksend", error="invalid_token", error_description="The access token is invalid"',
+            'Bearer realm="piksend", error="invalid_token", error_description="The access token is invalid", '
+            + NEEDS_PROFILE,
         ),
         (
             "Bearer " + "x" * 1000,
-            'Bearer realm="piksend", error="invalid_token", error_description="The access token is malformed"',
+            'Bearer realm="piksend", error="invalid_token", error_description="The access token is malformed", '
+            + NEEDS_PROFILE,
         ),
-        ("Basic " + base64.b64encode(b"a:b").decode(), 'Bearer realm="piksend"'),
+        ("Basic " + base64.b64encode(b"a:b").decode(), 'Bearer realm="piksend", ' + NEEDS_PROFILE),
     ],
 )
 async def test_api_rejects_requests_without_a_valid_bearer_token(http, header, challenge):

@@ -17,6 +17,7 @@ from piksend.oauth.types import PendingAuthorization
 from tests.unit.conftest import NOW
 
 CHALLENGE = s256("v" * 43)
+ISSUER = "https://auth.example.com"
 
 
 def params(**overrides):
@@ -34,7 +35,7 @@ def params(**overrides):
 
 
 async def test_valid_request_is_accepted(store):
-    request = await authorization.validate_request(params(), store)
+    request = await authorization.validate_request(params(), store, issuer=ISSUER)
     assert request.scope == ("profile:read", "galleries:read")
     assert request.state == "xyz"
     assert request.code_challenge == CHALLENGE
@@ -64,7 +65,7 @@ async def test_valid_request_is_accepted(store):
 )
 async def test_unsafe_errors_are_never_redirected(store, overrides, message):
     with pytest.raises(UnsafeAuthorizationRequestError) as exc:
-        await authorization.validate_request(params(**overrides), store)
+        await authorization.validate_request(params(**overrides), store, issuer=ISSUER)
     assert exc.value.description == message
 
 
@@ -102,7 +103,7 @@ async def test_unsafe_errors_are_never_redirected(store, overrides, message):
 )
 async def test_other_errors_redirect_to_the_verified_uri(store, overrides, code, message):
     with pytest.raises(authorization.RedirectableAuthorizationError) as exc:
-        await authorization.validate_request(params(**overrides), store)
+        await authorization.validate_request(params(**overrides), store, issuer=ISSUER)
     assert str(exc.value.error.code) == code
     assert exc.value.error.description == message
     assert exc.value.redirect_uri == "https://app.example.com/cb"
@@ -110,7 +111,7 @@ async def test_other_errors_redirect_to_the_verified_uri(store, overrides, code,
 
 async def test_error_redirect_carries_state_and_iss(store):
     with pytest.raises(authorization.RedirectableAuthorizationError) as exc:
-        await authorization.validate_request(params(response_type="token"), store)
+        await authorization.validate_request(params(response_type="token"), store, issuer=ISSUER)
     url = authorization.error_redirect(exc.value, "https://auth.example.com")
     assert parse_qs(urlsplit(url).query) == {
         "error": ["unsupported_response_type"],
@@ -122,7 +123,7 @@ async def test_error_redirect_carries_state_and_iss(store):
 
 async def test_loopback_redirect_uri_may_use_any_port(store):
     request = await authorization.validate_request(
-        params(redirect_uri="http://127.0.0.1:49152/cb"), store
+        params(redirect_uri="http://127.0.0.1:49152/cb"), store, issuer=ISSUER
     )
     assert request.redirect_uri == "http://127.0.0.1:49152/cb"
 

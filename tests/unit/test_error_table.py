@@ -15,6 +15,7 @@ TABLE = [
     (e.InvalidScopeError, "invalid_scope", 400),
     (e.AccessDeniedError, "access_denied", 403),
     (e.TemporarilyUnavailableError, "temporarily_unavailable", 503),
+    (e.InvalidTargetError, "invalid_target", 400),
 ]
 
 

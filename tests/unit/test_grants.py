@@ -23,6 +23,7 @@ from tests.unit.conftest import NOW, SECRET
 
 VERIFIER = "verifier-" + "v" * 40
 REDIRECT = "https://app.example.com/cb"
+API = "https://auth.example.com/api/v1"
 
 
 async def issue_code(store, policy, scope=("profile:read", "galleries:read")) -> str:
@@ -239,7 +240,9 @@ async def test_introspection_of_a_refresh_token(store, policy):
 
 async def test_bearer_accepts_a_live_access_token_and_checks_scope(store, policy):
     first = await token_request(store, policy, code_params(await issue_code(store, policy)))
-    record = await authenticate_bearer(f"Bearer {first.access_token}", grants=store, now=NOW)
+    record = await authenticate_bearer(
+        f"Bearer {first.access_token}", grants=store, now=NOW, resource=API
+    )
     require_scope(record, "galleries:read")
     with pytest.raises(BearerTokenError) as exc:
         require_scope(record, "stats:read")
@@ -259,7 +262,7 @@ async def test_bearer_accepts_a_live_access_token_and_checks_scope(store, policy
 )
 async def test_bearer_rejections(store, header, status, code):
     with pytest.raises(BearerTokenError) as exc:
-        await authenticate_bearer(header, grants=store, now=NOW)
+        await authenticate_bearer(header, grants=store, now=NOW, resource=API)
     assert exc.value.status == status
     assert (str(exc.value.code) if exc.value.code else None) == code
 

@@ -1,4 +1,5 @@
-"""Authorization endpoint and consent: RFC 6749 §3.3, §4.1.1–4.1.2.1, RFC 7636 §4.3, RFC 9207 §2.
+"""Authorization endpoint and consent: RFC 6749 §3.3, §4.1.1–4.1.2.1, RFC 7636 §4.3, RFC 9207 §2,
+RFC 8707 §2.1 (the request's resource, recorded on the pending request and the code).
 
 Validation happens in the order the RFC forces: first what makes a redirect safe (client and
 redirect URI, errors shown on the user's screen), then everything else (errors redirected).
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from piksend.oauth import pkce, redirect_uris, scopes, tokens
+from piksend.oauth import pkce, redirect_uris, resources, scopes, tokens
 from piksend.oauth.errors import (
     AccessDeniedError,
     InvalidRequestError,
@@ -76,7 +77,7 @@ def _single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
 
 
 async def validate_request(
-    params: Mapping[str, Sequence[str]], clients: ClientStore
+    params: Mapping[str, Sequence[str]], clients: ClientStore, *, issuer: str
 ) -> AuthorizationRequest:
     """Turn the query of an authorization request into a validated request, or raise."""
     # RFC 6749 §4.1.2.1: these two errors must not redirect.
@@ -122,6 +123,9 @@ async def validate_request(
         challenge = pkce.validate_challenge(
             _single(params, "code_challenge"), _single(params, "code_challenge_method")
         )
+        # RFC 8707 §2.1: invalid_target (redirected, like every error after this point) for a
+        # resource that is not ours; none named means the API.
+        resource = resources.parse_resource(params.get("resource") or [], issuer)
     except OAuthError as exc:
         raise RedirectableAuthorizationError(exc, redirect_uri, state) from None
     return AuthorizationRequest(
@@ -130,6 +134,7 @@ async def validate_request(
         scope=requested,
         state=state,
         code_challenge=challenge,
+        resource=resource or resources.api_resource(issuer),
     )
 
 
@@ -146,6 +151,7 @@ def new_pending(
         code_challenge=request.code_challenge,
         code_challenge_method=request.code_challenge_method,
         expires_at=now + timedelta(seconds=ttl),
+        resource=request.resource,
     )
 
 
@@ -196,6 +202,7 @@ async def approve(
             code_challenge=pending.code_challenge,
             code_challenge_method=pending.code_challenge_method,
             expires_at=now + timedelta(seconds=policy.code_ttl),
+            resource=pending.resource,
         ),
         now,
     )

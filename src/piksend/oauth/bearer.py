@@ -1,10 +1,11 @@
-"""Bearer token checks for protected resources, RFC 6750 §2.1 and §3.1."""
+"""Bearer token checks for protected resources, RFC 6750 §2.1, §3 and §3.1, RFC 8707 §2
+(audience), RFC 9728 §5.1 (``resource_metadata`` in every challenge)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from piksend.oauth import tokens
+from piksend.oauth import resources, tokens
 from piksend.oauth.errors import BearerTokenError
 from piksend.oauth.stores import GrantStore
 from piksend.oauth.types import TokenKind, TokenRecord
@@ -26,6 +27,30 @@ def extract_token(authorization_header: str | None) -> str:
 
 
 async def authenticate_bearer(
+    authorization_header: str | None,
+    *,
+    grants: GrantStore,
+    now: datetime,
+    resource: str,
+    scope: str | None = None,
+) -> TokenRecord:
+    """The access token of a request to ``resource`` (one of ``resources.known_resources``),
+    holding ``scope`` when one is given. Every error names the resource's metadata (RFC 9728
+    §5.1) and, when the request needs a scope, that scope (RFC 6750 §3)."""
+    try:
+        record = await _active_access_token(authorization_header, grants=grants, now=now)
+        # RFC 8707 §2 and the rule of piksend.oauth.resources: a token bound to another
+        # resource is not a token for this one.
+        if not resources.is_bound_to(record.resource, resource):
+            raise BearerTokenError.invalid(resources.NOT_FOR_THIS_RESOURCE)
+        if scope is not None:
+            require_scope(record, scope)
+    except BearerTokenError as exc:
+        raise exc.at(resource_metadata=resources.metadata_url(resource), scope=scope) from None
+    return record
+
+
+async def _active_access_token(
     authorization_header: str | None, *, grants: GrantStore, now: datetime
 ) -> TokenRecord:
     token = extract_token(authorization_header)

@@ -1,4 +1,4 @@
-"""OAuth errors as data: RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1.
+"""OAuth errors as data: RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, RFC 8707 §2.
 
 Every wire code lives in :class:`ErrorCode`; each error class carries its code and HTTP
 status. Whether an authorization error may be redirected to the client is decided by the
@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
     UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
     INVALID_SCOPE = "invalid_scope"
+    INVALID_TARGET = "invalid_target"
     ACCESS_DENIED = "access_denied"
     SERVER_ERROR = "server_error"
     TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
@@ -69,6 +70,13 @@ class InvalidScopeError(OAuthError):
     code = ErrorCode.INVALID_SCOPE
 
 
+class InvalidTargetError(OAuthError):
+    """RFC 8707 §2: the ``resource`` is not one of this server's, malformed, or not allowed
+    in this combination; redirected at authorize, JSON at the token endpoint."""
+
+    code = ErrorCode.INVALID_TARGET
+
+
 class AccessDeniedError(OAuthError):
     """RFC 6749 §4.1.2.1: the resource owner denied the request (sent by redirect)."""
 
@@ -116,12 +124,26 @@ class BearerTokenError(PiksendError):
         *,
         status: int,
         scope: str | None = None,
+        resource_metadata: str | None = None,
     ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.status = status
         self.scope = scope
+        # RFC 9728 §5.1: where a client finds the protected resource's metadata.
+        self.resource_metadata = resource_metadata
+
+    def at(self, *, resource_metadata: str, scope: str | None) -> BearerTokenError:
+        """This error as answered by a resource whose metadata is at ``resource_metadata``,
+        naming ``scope`` when the request needs one (RFC 6750 §3, RFC 9728 §5.1)."""
+        return BearerTokenError(
+            self.code,
+            self.description,
+            status=self.status,
+            scope=self.scope or scope,
+            resource_metadata=resource_metadata,
+        )
 
     @classmethod
     def missing(cls) -> BearerTokenError:
@@ -152,4 +174,6 @@ class BearerTokenError(PiksendError):
             parts.append(f'error_description="{self.description}"')
         if self.scope is not None:
             parts.append(f'scope="{self.scope}"')
+        if self.resource_metadata is not None:
+            parts.append(f'resource_metadata="{self.resource_metadata}"')
         return "Bearer " + ", ".join(parts)

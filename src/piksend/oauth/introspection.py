@@ -1,11 +1,11 @@
-"""Token introspection, RFC 7662 §2."""
+"""Token introspection, RFC 7662 §2 (with ``aud``, the token's RFC 8707 §2 resource)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 
-from piksend.oauth import tokens
+from piksend.oauth import resources, tokens
 from piksend.oauth.errors import InvalidRequestError
 from piksend.oauth.stores import GrantStore, UserDirectory
 from piksend.oauth.types import Client, TokenKind
@@ -44,4 +44,6 @@ async def introspect(
         "exp": int(record.expires_at.timestamp()),
         "iat": int(record.issued_at.timestamp()),
         "iss": issuer,
+        # RFC 7662 §2.2 ``aud``: the one resource the token is for (RFC 8707 §2).
+        "aud": resources.absolute(record.resource, issuer),
     }

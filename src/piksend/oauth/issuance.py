@@ -1,4 +1,4 @@
-"""Minting an access token and a refresh token for a consent (RFC 6749 §5.1)."""
+"""Minting an access token and a refresh token for a consent (RFC 6749 §5.1, RFC 8707 §2.2)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def mint_tokens(
     user_id: str,
     scope: tuple[str, ...],
     refresh_scope: tuple[str, ...] | None = None,
+    resource: str,
     policy: TokenPolicy,
     now: datetime,
 ) -> tuple[TokenResponse, tuple[TokenRecord, TokenRecord]]:
@@ -32,6 +33,8 @@ def mint_tokens(
             scope=scope,
             issued_at=now,
             expires_at=now + timedelta(seconds=policy.access_token_ttl),
+            # RFC 8707 §2.2: the token's audience; the refresh token keeps it for the next.
+            resource=resource,
         ),
         TokenRecord(
             digest=tokens.digest(refresh),
@@ -43,6 +46,7 @@ def mint_tokens(
             scope=refresh_scope if refresh_scope is not None else scope,
             issued_at=now,
             expires_at=now + timedelta(seconds=policy.refresh_token_ttl),
+            resource=resource,
         ),
     )
     response = TokenResponse(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from piksend.oauth.resources import API_PATH
+
 
 class ClientType(StrEnum):
     """RFC 6749 §2.1: a confidential client keeps a secret; a public one (a browser, mobile,
@@ -62,6 +64,8 @@ class AuthorizationRequest:
     state: str | None
     code_challenge: str
     code_challenge_method: str = "S256"
+    # RFC 8707 §2: the one resource the token will be for (piksend.oauth.resources).
+    resource: str = API_PATH
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class PendingAuthorization:
     code_challenge: str
     code_challenge_method: str
     expires_at: datetime
+    resource: str = API_PATH  # RFC 8707 §2 (piksend.oauth.resources)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class AuthorizationCode:
     code_challenge_method: str
     expires_at: datetime
     used_at: datetime | None = None
+    resource: str = API_PATH  # RFC 8707 §2 (piksend.oauth.resources)
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ class TokenRecord:
     expires_at: datetime
     revoked_at: datetime | None = None
     rotated_at: datetime | None = None
+    # RFC 8707 §2: the audience, the one resource this token is for (piksend.oauth.resources).
+    resource: str = API_PATH
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.rotated_at is None and self.expires_at > now

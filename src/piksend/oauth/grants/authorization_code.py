@@ -1,11 +1,12 @@
-"""The authorization_code grant: RFC 6749 §4.1.3, RFC 7636 §4.5–4.6, RFC 6749 §4.1.2 (replay)."""
+"""The authorization_code grant: RFC 6749 §4.1.3, RFC 7636 §4.5–4.6, RFC 6749 §4.1.2 (replay),
+RFC 8707 §2.2 (the code's resource)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 
-from piksend.oauth import pkce, tokens
+from piksend.oauth import pkce, resources, tokens
 from piksend.oauth.errors import InvalidGrantError, InvalidRequestError
 from piksend.oauth.issuance import mint_tokens
 from piksend.oauth.stores import GrantStore
@@ -45,12 +46,20 @@ async def exchange_code(
     if redirect_uri != record.redirect_uri:
         raise InvalidGrantError("redirect_uri does not match the authorization request")
     pkce.verify(params.get("code_verifier"), record.code_challenge)
+    # RFC 8707 §2.2: the exchange may repeat the authorization request's resource or omit it,
+    # never name another.
+    resource = resources.narrowed(
+        resources.parse_resource(_values(params, "resource"), policy.issuer),
+        record.resource,
+        policy.issuer,
+    )
 
     response, new = mint_tokens(
         consent_id=record.consent_id,
         client_id=client.client_id,
         user_id=record.user_id,
         scope=record.scope,
+        resource=resource,
         policy=policy,
         now=now,
     )
@@ -64,3 +73,7 @@ async def exchange_code(
     if outcome is Transition.CONSENT_REVOKED:
         raise InvalidGrantError("The authorization has been revoked")
     return response
+
+
+def _values(params: Mapping[str, str], name: str) -> list[str]:
+    return [params[name]] if name in params else []

@@ -1,11 +1,12 @@
-"""The refresh_token grant: RFC 6749 §6, rotation and reuse detection per RFC 9700 §4.14.2."""
+"""The refresh_token grant: RFC 6749 §6, rotation and reuse detection per RFC 9700 §4.14.2,
+RFC 8707 §2.2 (a refresh keeps the grant's resource)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 
-from piksend.oauth import scopes, tokens
+from piksend.oauth import resources, scopes, tokens
 from piksend.oauth.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from piksend.oauth.issuance import mint_tokens
 from piksend.oauth.stores import GrantStore
@@ -39,6 +40,14 @@ async def refresh(
     if record.expires_at <= now:
         raise InvalidGrantError("Refresh token has expired")
 
+    # RFC 8707 §2.2: a refresh may name the grant's resource again, never another one.
+    resource = resources.narrowed(
+        resources.parse_resource(
+            [params["resource"]] if "resource" in params else [], policy.issuer
+        ),
+        record.resource,
+        policy.issuer,
+    )
     requested = scopes.parse_scope(params.get("scope"))
     # RFC 6749 §6: the scope may be narrowed but must not exceed the original grant.
     if requested and not set(requested) <= set(record.scope):
@@ -55,6 +64,7 @@ async def refresh(
         user_id=record.user_id,
         scope=access_scope,
         refresh_scope=record.scope,
+        resource=resource,
         policy=policy,
         now=now,
     )

@@ -40,11 +40,12 @@ _REFRESH_CLAIMED_AFTER_GUARD = """claimed AS (
 )"""
 _SAVED_AFTER = """saved AS (
     INSERT INTO tokens (digest, kind, consent_id, client_id, user_id, scope, issued_at,
-                        expires_at)
+                        expires_at, resource)
     SELECT * FROM unnest(
         CAST(:n_digest AS text[]), CAST(:n_kind AS text[]), CAST(:n_consent_id AS text[]),
         CAST(:n_client_id AS text[]), CAST(:n_user_id AS text[]), CAST(:n_scope AS text[]),
-        CAST(:n_issued_at AS timestamptz[]), CAST(:n_expires_at AS timestamptz[]))
+        CAST(:n_issued_at AS timestamptz[]), CAST(:n_expires_at AS timestamptz[]),
+        CAST(:n_resource AS text[]))
     WHERE EXISTS (SELECT FROM {after})
     RETURNING digest
 )"""
@@ -69,6 +70,7 @@ def _new_columns(new: tuple[o.TokenRecord, ...]) -> dict[str, list[Any]]:
         "n_scope": [" ".join(r.scope) for r in new],
         "n_issued_at": [r.issued_at for r in new],
         "n_expires_at": [r.expires_at for r in new],
+        "n_resource": [r.resource for r in new],
     }
 
 

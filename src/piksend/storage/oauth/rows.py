@@ -51,6 +51,7 @@ def pending_from_row(row: Row) -> o.PendingAuthorization:
         code_challenge=row["code_challenge"],
         code_challenge_method=row["code_challenge_method"],
         expires_at=row["expires_at"],
+        resource=row["resource"],
     )
 
 
@@ -66,6 +67,7 @@ def code_from_row(row: Row) -> o.AuthorizationCode:
         code_challenge_method=row["code_challenge_method"],
         expires_at=row["expires_at"],
         used_at=row["used_at"],
+        resource=row["resource"],
     )
 
 
@@ -81,6 +83,7 @@ def token_from_row(row: Row) -> o.TokenRecord:
         expires_at=row["expires_at"],
         revoked_at=row["revoked_at"],
         rotated_at=row["rotated_at"],
+        resource=row["resource"],
     )
 
 

@@ -105,6 +105,7 @@ _TOKEN_COLUMNS = (
     "scope",
     "issued_at",
     "expires_at",
+    "resource",
 )
 SAVE_TOKEN = Statement(insert(TOKEN).values(_values(_TOKEN_COLUMNS)))
 _CODE_COLUMNS = (
@@ -118,6 +119,7 @@ _CODE_COLUMNS = (
     "code_challenge_method",
     "created_at",
     "expires_at",
+    "resource",
 )
 SAVE_CODE = Statement(insert(CODE).values(_values(_CODE_COLUMNS)))
 _CONSENT_COLUMNS = ("id", "user_id", "client_id", "scope", "created_at")
@@ -132,6 +134,7 @@ _PENDING_COLUMNS = (
     "code_challenge",
     "code_challenge_method",
     "expires_at",
+    "resource",
 )
 SAVE_PENDING = Statement(insert(PENDING).values(_values(_PENDING_COLUMNS)))
 GET_PENDING = Statement(

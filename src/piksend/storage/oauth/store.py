@@ -57,6 +57,7 @@ class SqlOAuthStore:
                 "code_challenge": pending.code_challenge,
                 "code_challenge_method": pending.code_challenge_method,
                 "expires_at": pending.expires_at,
+                "resource": pending.resource,
             },
         )
 
@@ -115,6 +116,7 @@ class SqlOAuthStore:
                 "code_challenge_method": code.code_challenge_method,
                 "created_at": now,
                 "expires_at": code.expires_at,
+                "resource": code.resource,
             },
         )
 
@@ -138,6 +140,7 @@ class SqlOAuthStore:
                     "scope": " ".join(r.scope),
                     "issued_at": r.issued_at,
                     "expires_at": r.expires_at,
+                    "resource": r.resource,
                 }
                 for r in records
             ],

@@ -2,6 +2,10 @@
 
 Every token-like value is stored as its SHA-256 digest, never in the clear; every code and
 token row carries its ``consent_id``, so a whole family is revoked by one UPDATE.
+
+``resource`` (RFC 8707 §2) is the absolute URL of the one resource a request, code or token is
+for; rows from before migration 0007 hold the path ``/api/v1``, which means this issuer's API
+(``piksend.oauth.resources``): the migration cannot know the issuer.
 """
 
 from __future__ import annotations
@@ -11,8 +15,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from piksend.oauth.resources import API_PATH
 from piksend.storage.tables.base import Base, UTCDateTime
 from piksend.storage.tables.clients import CLIENT_ID_LENGTH
+
+
+def _resource() -> Mapped[str]:
+    return mapped_column(String(2000), server_default=API_PATH)
 
 
 class PendingAuthorization(Base):
@@ -27,6 +36,7 @@ class PendingAuthorization(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(10))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    resource: Mapped[str] = _resource()
 
 
 class Consent(Base):
@@ -61,6 +71,7 @@ class AuthorizationCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resource: Mapped[str] = _resource()
 
 
 class Token(Base):
@@ -80,3 +91,4 @@ class Token(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resource: Mapped[str] = _resource()

@@ -8,16 +8,18 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
-from piksend.oauth import authorization, scopes
+from piksend.oauth import authorization, resources, scopes
 from piksend.oauth.client_auth import authenticate_client
 from piksend.oauth.errors import (
     InvalidRequestError,
+    InvalidTargetError,
     OAuthError,
     PendingAuthorizationGoneError,
     UnsafeAuthorizationRequestError,
 )
 from piksend.oauth.introspection import introspect
 from piksend.oauth.metadata import server_metadata
+from piksend.oauth.registration import RegistrationPolicy
 from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
@@ -38,8 +40,9 @@ AUTHORIZE_HEADERS = {"referrer-policy": "no-referrer", **NO_STORE}
 EXPIRED = "This authorization request has expired or was already answered. Return to the app and start again."
 
 
-def _consent_view(client: Client, pending: PendingAuthorization) -> dict:
+def _consent_view(client: Client, pending: PendingAuthorization, issuer: str) -> dict:
     return {
+        "resource_name": resources.name_of(pending.resource, issuer),
         "client": client,
         "logo_url": https_or_none(client.logo_url),
         "website_url": https_or_none(client.website_url),
@@ -65,7 +68,9 @@ async def authorize(request: Request):
     async with c.db.unit_of_work() as s:
         store = SqlOAuthStore(s)
         try:
-            auth_request = await authorization.validate_request(params, store)
+            auth_request = await authorization.validate_request(
+                params, store, issuer=c.policy.issuer
+            )
         except UnsafeAuthorizationRequestError as exc:
             return error_page(
                 request, exc.description, status=400, title="Invalid authorization request"
@@ -91,7 +96,7 @@ async def authorize(request: Request):
         request,
         "oauth/consent.html",
         headers={**AUTHORIZE_HEADERS, "content-security-policy": consent_csp(pending.redirect_uri)},
-        **_consent_view(auth_request.client, pending),
+        **_consent_view(auth_request.client, pending, c.policy.issuer),
         error=None,
     )
 
@@ -152,7 +157,7 @@ async def consent(request: Request):
                     **AUTHORIZE_HEADERS,
                     "content-security-policy": consent_csp(exc.pending.redirect_uri),
                 },
-                **_consent_view(exc.client, exc.pending),
+                **_consent_view(exc.client, exc.pending, c.policy.issuer),
                 error="Choose at least one permission to approve, or choose Deny.",
             )
         except InvalidRequestError:
@@ -175,7 +180,7 @@ def _decision(value: object) -> authorization.Decision | None:
 async def token(request: Request):
     c = ctx(request)
     try:
-        params = await read_params(request)
+        params = await _token_params(request)
         async with c.db.oauth_unit(write=True) as store:
             await cors.allow_client_origin(request, params, store)
             result = await handle_token_request(
@@ -191,6 +196,20 @@ async def token(request: Request):
         return oauth_error_json(exc)
     metrics_of(request).token_request_done(params.get("grant_type"))
     return JSONResponse(result.to_dict(), headers=NO_STORE)
+
+
+async def _token_params(request: Request) -> dict[str, str]:
+    try:
+        return await read_params(request)
+    except InvalidRequestError as exc:
+        # RFC 8707 §2: several resources in one request are invalid_target here (a token is
+        # for exactly one resource, piksend.oauth.resources), not a generic repeated parameter.
+        if exc.description == REPEATED_RESOURCE:
+            raise InvalidTargetError(resources.ONE_RESOURCE) from None
+        raise
+
+
+REPEATED_RESOURCE = "Parameter resource was given more than once"  # web/params.py's wording
 
 
 async def _client_call(
@@ -239,4 +258,6 @@ async def introspect_endpoint(request: Request):
 
 @router.get("/.well-known/oauth-authorization-server")
 async def metadata(request: Request):
-    return JSONResponse(server_metadata(ctx(request).policy.issuer))
+    c = ctx(request)
+    registration = c.settings.dynamic_registration != RegistrationPolicy.OFF
+    return JSONResponse(server_metadata(c.policy.issuer, registration=registration))

@@ -1,5 +1,6 @@
 """What every /api/v1 operation shares: its scope declared once (RFC 6750 §3 bearer check and
-OpenAPI security together), the request's session, and the path and paging parameters."""
+OpenAPI security together), the request's session, and the path and paging parameters. The API
+is one protected resource (RFC 8707 §2, RFC 9728): it accepts only tokens bound to it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from piksend.gallery.pagination import MAX_LIMIT
+from piksend.oauth import resources
 from piksend.oauth.bearer import authenticate_bearer, require_scope
 from piksend.oauth.types import TokenRecord
 from piksend.storage.oauth import SqlOAuthStore
@@ -82,12 +84,14 @@ class Scoped:
             request: Request,
             session: AsyncSession = Depends(api_session, scope="function"),
         ) -> ApiCall:
+            c = ctx(request)
             record = await authenticate_bearer(
                 request.headers.get("authorization"),
                 grants=SqlOAuthStore(session),
-                now=ctx(request).now(),
+                now=c.now(),
+                resource=resources.api_resource(c.policy.issuer),
+                scope=self.scope,
             )
-            self.require(record)
             return ApiCall(session=session, token=record)
 
         dependency.__name__ = f"bearer_{self.scope.replace(':', '_')}"

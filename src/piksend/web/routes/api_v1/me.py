@@ -1,4 +1,5 @@
-"""GET /api/v1/me: the token owner's profile, a hot endpoint (RFC 6750 §2.1 bearer check)."""
+"""GET /api/v1/me: the token owner's profile, a hot endpoint (RFC 6750 §2.1 bearer check for
+the API resource, RFC 8707 §2)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from piksend.oauth import resources
 from piksend.oauth.bearer import authenticate_bearer
 from piksend.oauth.errors import BearerTokenError
 from piksend.web.context import ctx
@@ -23,14 +25,20 @@ async def me(request: Request) -> JSONResponse:
     # The hottest bearer GET: one round trip on the fast path (the token's SELECT carries
     # its owner's profile), and no dependency solving, so the scope is checked here.
     c = ctx(request)
+    api = resources.api_resource(c.policy.issuer)
     async with c.db.oauth_unit(write=False) as store:
         record = await authenticate_bearer(
-            request.headers.get("authorization"), grants=store, now=c.now()
+            request.headers.get("authorization"),
+            grants=store,
+            now=c.now(),
+            resource=api,
+            scope=PROFILE.scope,
         )
-        PROFILE.require(record)
         user = await store.get_profile(record.user_id)
     if user is None:
-        raise BearerTokenError.invalid("The access token is invalid")
+        raise BearerTokenError.invalid("The access token is invalid").at(
+            resource_metadata=resources.metadata_url(api), scope=PROFILE.scope
+        )
     return JSONResponse(
         {
             "id": user.id,
