@@ -51,3 +51,69 @@ async def test_form_posts_with_garbage_are_4xx(http, path):
         path, content=b"\xff\xfe" * 100, headers={"content-type": "multipart/form-data; boundary=x"}
     )
     assert 400 <= response.status_code < 500
+
+
+NOT_TEXT = {
+    "error": "invalid_request",
+    "error_description": "The JSON body holds a string that is not valid text",
+}
+
+
+def json_with_escapes(members: dict[str, str]) -> bytes:
+    """A JSON object whose values are written as given: ``\\ud800`` stays an escape."""
+    return ("{" + ", ".join(f'"{k}": "{v}"' for k, v in members.items()) + "}").encode()
+
+
+@pytest.mark.parametrize("path", ["/api/oauth/revoke", "/api/oauth/introspect"])
+@pytest.mark.parametrize("surrogate", ["\\ud800", "\\udfff", "a\\udc00b"])
+async def test_a_lone_surrogate_in_the_token_with_valid_credentials_is_invalid_request(
+    http, registered, path, surrogate
+):
+    body = json_with_escapes(
+        {
+            "token": surrogate,
+            "client_id": registered.client_id,
+            "client_secret": registered.client_secret,
+        }
+    )
+    response = await http.post(path, content=body, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (400, NOT_TEXT)
+
+
+@pytest.mark.parametrize("path", ["/api/oauth/token", "/api/oauth/revoke", "/api/oauth/introspect"])
+async def test_a_lone_surrogate_in_the_client_secret_of_a_real_client_is_invalid_request(
+    http, registered, path
+):
+    body = json_with_escapes(
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "r",
+            "token": "t",
+            "client_id": registered.client_id,
+            "client_secret": registered.client_secret + "\\ud800",
+        }
+    )
+    response = await http.post(path, content=body, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (400, NOT_TEXT)
+
+
+@pytest.mark.parametrize("name", ["refresh_token", "code", "code_verifier"])
+async def test_a_lone_surrogate_in_a_grant_parameter_with_valid_credentials_is_invalid_request(
+    http, registered, name
+):
+    members = {
+        "grant_type": "refresh_token" if name == "refresh_token" else "authorization_code",
+        "client_id": registered.client_id,
+        "client_secret": registered.client_secret,
+        "redirect_uri": registered.redirect_uri,
+        "code": "c",
+        "code_verifier": "v" * 43,
+        "refresh_token": "r",
+    }
+    members[name] = "x\\udbff"
+    response = await http.post(
+        "/api/oauth/token",
+        content=json_with_escapes(members),
+        headers={"content-type": "application/json"},
+    )
+    assert (response.status_code, response.json()) == (400, NOT_TEXT)

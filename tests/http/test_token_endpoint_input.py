@@ -271,3 +271,60 @@ async def test_json_nested_too_deeply_to_parse_is_invalid_request_not_a_server_e
         "error": "invalid_request",
         "error_description": "The request body is not valid JSON",
     }
+
+
+async def test_an_access_token_introspects_inactive_from_the_second_it_expires(
+    http, driver, registered, clock
+):
+    tokens = await driver.tokens(registered)
+    issued = int(clock.now.timestamp())
+    clock.advance(tokens["expires_in"] - 1)
+    alive = await driver.introspect(registered, tokens["access_token"])
+    assert (alive["active"], alive["iat"], alive["exp"]) == (
+        True,
+        issued,
+        issued + tokens["expires_in"],
+    )
+    clock.advance(1)  # RFC 7662 §2.2: an expired token is not active
+    assert (await driver.introspect(registered, tokens["access_token"])) == {"active": False}
+    assert (await driver.me(tokens["access_token"])).status_code == 401
+    # the refresh token lives longer and still reads active
+    assert (await driver.introspect(registered, tokens["refresh_token"]))["active"] is True
+
+
+async def test_a_refresh_token_introspects_inactive_once_expired(driver, registered, clock):
+    tokens = await driver.tokens(registered)
+    clock.advance(driver.ctx.policy.refresh_token_ttl)
+    assert (await driver.introspect(registered, tokens["refresh_token"])) == {"active": False}
+
+
+NO_STORE = ("no-store", "no-cache")
+
+
+async def test_successful_introspection_answers_are_never_cached(http, driver, registered):
+    tokens = await driver.tokens(registered)
+    for token in (tokens["access_token"], "unknown"):
+        response = await http.post(
+            "/api/oauth/introspect", json={"token": token, **creds(registered)}
+        )
+        assert response.status_code == 200
+        # RFC 7662 §2.2 carries RFC 6749 §5.1's rule: token metadata is never stored by caches
+        assert (response.headers["cache-control"], response.headers["pragma"]) == NO_STORE
+
+
+async def test_successful_revocation_answers_are_never_cached(http, driver, registered):
+    tokens = await driver.tokens(registered)
+    for token in (tokens["refresh_token"], "unknown"):
+        response = await http.post("/api/oauth/revoke", json={"token": token, **creds(registered)})
+        assert (response.status_code, response.json()) == (200, {})
+        assert (response.headers["cache-control"], response.headers["pragma"]) == NO_STORE
+
+
+async def test_token_responses_and_errors_are_never_cached(http, driver, registered):
+    auth = await driver.authorize_and_approve(registered)
+    issued = await driver.exchange(registered, auth)
+    replayed = await driver.exchange(registered, auth)
+    assert (issued.status_code, replayed.status_code) == (200, 400)
+    for response in (issued, replayed):
+        # RFC 6749 §5.1 and §5.2
+        assert (response.headers["cache-control"], response.headers["pragma"]) == NO_STORE
