@@ -52,7 +52,8 @@ class Inbox:
         )
         if ok:
             self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers the failure itself (535, RFC 4954 §6).
+        return AuthResult(success=ok, handled=False)
 
     # -- for the tests ----------------------------------------------------------------------
 
