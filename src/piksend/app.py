@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             backoff_base=settings.webhook_backoff_base,
             backoff_cap=settings.webhook_backoff_cap,
             timeout=settings.webhook_timeout,
+            lease=settings.webhook_lease,
             allow_private=settings.webhooks_allow_private_targets,
         ),
         clock=clock,

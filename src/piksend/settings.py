@@ -33,6 +33,9 @@ class Settings:
     webhook_backoff_cap: float = 6 * 3600.0
     webhook_max_attempts: int = 8
     webhook_timeout: float = 10.0
+    # Issue 10, item 6: a delivery's lease is this short and renewed while it is being sent,
+    # so one cut by a crash is claimed again within about this long.
+    webhook_lease: float = 10.0
     # Issue 10, item 4: an unreferenced blob file goes only once it is this old (seconds;
     # uploads in flight are younger), swept in batches during the trim rounds.
     blob_sweep_grace: float = 3600.0
@@ -112,6 +115,7 @@ def settings_from_env(
         webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
         webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
         webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),
+        webhook_lease=float(env.get("PIKSEND_WEBHOOK_LEASE", "10")),
         blob_sweep_grace=float(env.get("PIKSEND_BLOB_SWEEP_GRACE", "3600")),
         blob_sweep_batch=int(env.get("PIKSEND_BLOB_SWEEP_BATCH", "500")),
         smtp_url=env.get("PIKSEND_SMTP_URL") or None,

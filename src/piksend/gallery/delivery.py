@@ -2,8 +2,11 @@
 
 Each delivery is claimed with one conditional UPDATE (a lease): of several processes or nodes
 polling the same database, exactly one wins the row, so none sends a delivery concurrently with
-another. A sender that dies mid-way leaves a lease that expires, and the delivery is sent again
-later under the same ``X-PikSend-Delivery`` id, which receivers use to drop duplicates.
+another. The lease is short and renewed while the delivery is being sent (issue 10, item 6):
+a sender that dies mid-way leaves a lease that expires within ``lease`` seconds, and the
+delivery is sent again soon under the same ``X-PikSend-Delivery`` id, which receivers use to
+drop duplicates. A sender that cannot renew its lease in time abandons the send before the
+lease runs out, so a delivery is never being sent by two workers at once.
 Failures are retried with exponential backoff up to a cap and a maximum number of attempts.
 """
 
@@ -13,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +38,6 @@ log = logging.getLogger("piksend.webhooks")
 
 BATCH = 20
 CONCURRENCY = 8
-LEASE_MARGIN = 60.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class DeliveryPolicy:
     backoff_cap: float = 6 * 3600.0
     timeout: float = 10.0
     allow_private: bool = False
+    lease: float = 10.0  # seconds; renewed every third of it while sending
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt: base·2^(n-1), capped."""
@@ -141,7 +145,7 @@ class DeliveryWorker:
     async def _claim(self, delivery_id: str, now: datetime):
         """The lease: one conditional UPDATE whose row count says whether this worker won."""
         token = secrets.token_hex(16)
-        lease_until = now + timedelta(seconds=self.policy.timeout + LEASE_MARGIN)
+        lease_until = now + timedelta(seconds=self.policy.lease)
         async with self.db.unit_of_work() as session:
             result = await session.execute(
                 update(g.WebhookDelivery)
@@ -170,7 +174,7 @@ class DeliveryWorker:
             return token, delivery, hook, live
 
     async def _attempt(self, client: httpx.AsyncClient, delivery_id: str) -> bool:
-        now = self.clock()
+        now, asked = self.clock(), time.monotonic()  # the lease runs from here
         claimed = await self._claim(delivery_id, now)
         if claimed is None:
             return False
@@ -184,9 +188,54 @@ class DeliveryWorker:
                 final_status=CANCELLED,
             )
             return True
-        outcome = await self._send(client, hook, delivery)
+        outcome = await self._send_leased(client, hook, delivery, token, asked)
         await self._finish(delivery_id, token, outcome, self.clock(), attempts=delivery.attempts)
         return True
+
+    async def _send_leased(
+        self, client: httpx.AsyncClient, hook: g.Webhook, delivery, token: str, claimed: float
+    ) -> Outcome:
+        """Send while renewing the lease every third of it. ``held_until`` is this worker's
+        own, conservative view of the lease (measured from before the statement that set it);
+        if no renewal succeeds before the last third of it, the send is cancelled, so it has
+        stopped before any other worker can claim the delivery."""
+        lease = self.policy.lease
+        held_until = claimed + lease
+        send = asyncio.ensure_future(self._send(client, hook, delivery))
+        try:
+            while True:
+                done, _ = await asyncio.wait({send}, timeout=lease / 3)
+                if done:
+                    return send.result()
+                asked = time.monotonic()
+                try:
+                    async with asyncio.timeout(max(held_until - asked - lease / 3, 0.01)):
+                        renewed = await self._renew(delivery.id, token)
+                except Exception as exc:  # a timeout or a database error
+                    log.warning("webhook delivery %s: lease not renewed: %r", delivery.id, exc)
+                    renewed = None
+                if renewed is False:
+                    return Outcome(False, error="the delivery's lease was lost")
+                if renewed:
+                    held_until = asked + lease
+                elif time.monotonic() >= held_until - lease / 3:
+                    return Outcome(False, error="the delivery's lease could not be renewed")
+        finally:
+            if not send.done():
+                send.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await send
+
+    async def _renew(self, delivery_id: str, token: str) -> bool:
+        """Extend the lease this worker holds; False if it holds it no more."""
+        async with self.db.unit_of_work() as session:
+            result = await session.execute(
+                update(g.WebhookDelivery)
+                .where(g.WebhookDelivery.id == delivery_id, g.WebhookDelivery.lease_token == token)
+                .values(lease_expires_at=self.clock() + timedelta(seconds=self.policy.lease))
+                .execution_options(synchronize_session=False)
+            )
+            return cast(CursorResult[Any], result).rowcount == 1
 
     async def _send(self, client: httpx.AsyncClient, hook: g.Webhook, delivery) -> Outcome:
         try:
