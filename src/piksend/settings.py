@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -33,6 +34,19 @@ class Settings:
     webhook_backoff_cap: float = 6 * 3600.0
     webhook_max_attempts: int = 8
     webhook_timeout: float = 10.0
+    # Client addresses: X-Forwarded-For is read only from peers in these CIDRs.
+    trusted_proxies: tuple[str, ...] = ()
+    redis_url: str | None = None  # shared counters in Redis instead of the database
+    # Sign-in throttling (accounts/throttle.py): attempts per window of `signin_window` s.
+    signin_window: int = 15 * 60
+    signin_max_per_address: int = 100
+    signin_max_per_account_and_address: int = 10
+    signin_max_per_account: int = 50  # from browsers without the account's device cookie
+    device_cookie_ttl: int = 365 * 24 * 3600
+    # Requests per client address per `request_window` s.
+    signups_per_address: int = 10
+    resets_per_address: int = 5
+    request_window: int = 3600
     # Issue 10, item 6: a delivery's lease is this short and renewed while it is being sent,
     # so one cut by a crash is claimed again within about this long.
     webhook_lease: float = 10.0
@@ -126,7 +140,54 @@ def settings_from_env(
         sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
         readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
         readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
+        trusted_proxies=trusted_proxies(env.get("PIKSEND_TRUSTED_PROXIES", "")),
+        redis_url=env.get("PIKSEND_REDIS_URL") or None,
+        signin_window=_int(env, "PIKSEND_SIGNIN_WINDOW", Settings.signin_window),
+        signin_max_per_address=_int(
+            env, "PIKSEND_SIGNIN_MAX_PER_ADDRESS", Settings.signin_max_per_address
+        ),
+        signin_max_per_account_and_address=_int(
+            env,
+            "PIKSEND_SIGNIN_MAX_PER_ACCOUNT_AND_ADDRESS",
+            Settings.signin_max_per_account_and_address,
+        ),
+        signin_max_per_account=_int(
+            env, "PIKSEND_SIGNIN_MAX_PER_ACCOUNT", Settings.signin_max_per_account
+        ),
+        device_cookie_ttl=_int(env, "PIKSEND_DEVICE_COOKIE_TTL", Settings.device_cookie_ttl),
+        signups_per_address=_int(env, "PIKSEND_SIGNUPS_PER_ADDRESS", Settings.signups_per_address),
+        resets_per_address=_int(env, "PIKSEND_RESETS_PER_ADDRESS", Settings.resets_per_address),
+        request_window=_int(env, "PIKSEND_REQUEST_WINDOW", Settings.request_window),
     )
+
+
+def trusted_proxies(value: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs (or single addresses); a typo stops the start, never trusts."""
+    networks = []
+    for item in value.split(","):
+        if item.strip():
+            try:
+                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                message = f"PIKSEND_TRUSTED_PROXIES: {item.strip()!r} is not a CIDR"
+                raise ValueError(message) from None
+    return tuple(networks)
+
+
+def _int(env, name: str, default: int) -> int:
+    return int(env[name]) if env.get(name) else default
+
+
+def _int(env, name: str, default: int) -> int:
+    return int(env[name]) if env.get(name) else default
+
+
+def dynamic_registration(value: str) -> str:
+    """PIKSEND_DYNAMIC_REGISTRATION: off, public (the default) or open."""
+    value = value.strip().lower() or "public"
+    if value not in ("off", "public", "open"):
+        raise ValueError("PIKSEND_DYNAMIC_REGISTRATION must be off, public or open")
+    return value
 
 
 def _mail_host(public_url: str) -> str:
