@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from piksend.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from piksend.accounts.password_policy import password_problem
+from piksend.accounts.passwords import MAX_LENGTH, hash_password, verify_password
 from piksend.errors import Conflict, TooManyRequests, ValidationError
 from piksend.oauth import tokens
 from piksend.storage import tables as t
@@ -50,10 +51,8 @@ def validate_signup(*, email: str, password: str, name: str) -> dict[str, str]:
     email = normalise_email(email)
     if len(email) > 320 or not _EMAIL.fullmatch(email):
         problems["email"] = "Enter a valid email address"
-    if len(password) < MIN_LENGTH:
-        problems["password"] = f"Password must be at least {MIN_LENGTH} characters"
-    elif len(password) > MAX_LENGTH:
-        problems["password"] = f"Password must be at most {MAX_LENGTH} characters"
+    if password_problem_found := password_problem(password, email=email, name=name):
+        problems["password"] = password_problem_found
     if not name.strip():
         problems["name"] = "Enter your name"
     elif len(name.strip()) > 200:
