@@ -64,6 +64,17 @@ class Inbox:
             assert arrived, f"expected {count} messages, got {len(self.messages)}"
             return list(self.messages[:count])
 
+    def wait_for_mail(self, to: str, subject: str, timeout: float = 15.0) -> EmailMessage:
+        """The newest message to ``to`` with ``subject``, waiting up to ``timeout`` seconds."""
+
+        def found() -> list[EmailMessage]:
+            return [m for m in self.messages if (m["To"], m["Subject"]) == (to, subject)]
+
+        with self._changed:
+            arrived = self._changed.wait_for(found, timeout)
+            assert arrived, f"no {subject!r} mail to {to} within {timeout}s"
+            return found()[-1]
+
     def to(self, address: str) -> list[EmailMessage]:
         with self._changed:
             return [m for m in self.messages if m["To"] == address]
