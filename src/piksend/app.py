@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -24,7 +24,7 @@ from piksend.mail.worker import MailPolicy, MailWorker
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.engine import Database
-from piksend.storage.maintenance import TrimPolicy, trim_forever
+from piksend.storage.maintenance import TrimPolicy, trim_forever, trim_unauthorized_clients
 from piksend.web import ops
 from piksend.web.auth import SignInRequired, answer_sign_in_required
 from piksend.web.context import AppContext
@@ -43,6 +43,7 @@ from piksend.web.routes import (
     oauth,
     pages,
     portal,
+    registration,
 )
 from piksend.web.routes.api_docs import install_openapi
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -99,14 +100,25 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     async def lifespan(_app: FastAPI):
         trimmer = None
         if settings.trim_interval > 0:
-            policy = TrimPolicy(interval=settings.trim_interval)
+            policy = TrimPolicy(
+                interval=settings.trim_interval,
+                unauthorized_client_ttl=timedelta(days=settings.dynamic_client_ttl),
+            )
             sweeper = BlobSweeper(
                 db,
                 blobs,
                 SweepPolicy(grace=settings.blob_sweep_grace, batch=settings.blob_sweep_batch),
             )
             trimmer = asyncio.create_task(
-                trim_forever(db, clock=clock, policy=policy, sweeps=[sweeper.sweep])
+                trim_forever(
+                    db,
+                    clock=clock,
+                    policy=policy,
+                    sweeps=[
+                        sweeper.sweep,
+                        lambda: trim_unauthorized_clients(db, now=clock(), policy=policy),
+                    ],
+                )
             )
         if settings.webhook_worker_enabled:
             worker.start()
@@ -148,6 +160,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         connected_apps.router,
         docs.router,
         apps_api.router,
+        registration.router,
     ):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, answer_sign_in_required)

@@ -63,6 +63,18 @@ class Settings:
     mail_backoff_base: float = 30.0
     mail_max_attempts: int = 8
     mail_timeout: float = 20.0
+    # Issue 13: apps that become clients without a person. Dynamic registration (RFC 7591):
+    # off | public (public clients with loopback or private-use redirects) | open; at most
+    # `registrations_per_address` per `request_window`; a registered app that no one
+    # authorized within `dynamic_client_ttl` days is trimmed. Client ID metadata documents
+    # are fetched at most `metadata_document_timeout` s and cached within the bounds given.
+    dynamic_registration: str = "public"
+    registrations_per_address: int = 20
+    dynamic_client_ttl: int = 3
+    metadata_document_timeout: float = 5.0
+    metadata_document_cache_size: int = 1000
+    metadata_document_min_ttl: int = 60
+    metadata_document_max_ttl: int = 24 * 3600
     # Issue 10, items 2-3: how long a SQLite writer waits for the write lock before its request
     # is answered 503 (seconds); /readyz caches its verdict this long, and calls a disk with
     # less free space than this not ready.
@@ -137,6 +149,8 @@ def settings_from_env(
         mail_poll_interval=float(env.get("PIKSEND_MAIL_POLL_INTERVAL", "2")),
         mail_backoff_base=float(env.get("PIKSEND_MAIL_BACKOFF_BASE", "30")),
         mail_max_attempts=int(env.get("PIKSEND_MAIL_MAX_ATTEMPTS", "8")),
+        dynamic_registration=dynamic_registration(env.get("PIKSEND_DYNAMIC_REGISTRATION", "")),
+        dynamic_client_ttl=int(env.get("PIKSEND_DYNAMIC_CLIENT_TTL", "3")),
         sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
         readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
         readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
@@ -180,6 +194,14 @@ def _int(env, name: str, default: int) -> int:
 
 def _int(env, name: str, default: int) -> int:
     return int(env[name]) if env.get(name) else default
+
+
+def dynamic_registration(value: str) -> str:
+    """PIKSEND_DYNAMIC_REGISTRATION: off, public (the default) or open."""
+    value = value.strip().lower() or "public"
+    if value not in ("off", "public", "open"):
+        raise ValueError("PIKSEND_DYNAMIC_REGISTRATION must be off, public or open")
+    return value
 
 
 def dynamic_registration(value: str) -> str:

@@ -16,6 +16,8 @@ TABLE = [
     (e.AccessDeniedError, "access_denied", 403),
     (e.TemporarilyUnavailableError, "temporarily_unavailable", 503),
     (e.InvalidTargetError, "invalid_target", 400),
+    (e.InvalidRedirectUriError, "invalid_redirect_uri", 400),
+    (e.InvalidClientMetadataError, "invalid_client_metadata", 400),
 ]
 
 

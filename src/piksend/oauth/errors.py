@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     ACCESS_DENIED = "access_denied"
     SERVER_ERROR = "server_error"
     TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
+    INVALID_REDIRECT_URI = "invalid_redirect_uri"
+    INVALID_CLIENT_METADATA = "invalid_client_metadata"
     INVALID_TOKEN = "invalid_token"
     INSUFFICIENT_SCOPE = "insufficient_scope"
 
@@ -92,6 +94,18 @@ class TemporarilyUnavailableError(OAuthError):
 
     code = ErrorCode.TEMPORARILY_UNAVAILABLE
     status = 503
+
+
+class InvalidRedirectUriError(OAuthError):
+    """RFC 7591 §3.2.2: a registration's ``redirect_uris`` has a value that is not allowed."""
+
+    code = ErrorCode.INVALID_REDIRECT_URI
+
+
+class InvalidClientMetadataError(OAuthError):
+    """RFC 7591 §3.2.2: a registration's other metadata is invalid or not allowed."""
+
+    code = ErrorCode.INVALID_CLIENT_METADATA
 
 
 class UnsafeAuthorizationRequestError(PiksendError):

@@ -12,8 +12,9 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 PUBLIC_AUTH_METHODS = [*AUTH_METHODS, "none"]
 
 
-def server_metadata(issuer: str) -> dict[str, object]:
-    return {
+def server_metadata(issuer: str, *, registration: bool = False) -> dict[str, object]:
+    """``registration``: whether the operator allows dynamic registration (RFC 7591 §3)."""
+    metadata: dict[str, object] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/api/oauth/authorize",
         "token_endpoint": f"{issuer}/api/oauth/token",
@@ -31,3 +32,7 @@ def server_metadata(issuer: str) -> dict[str, object]:
         "authorization_response_iss_parameter_supported": True,
         "service_documentation": f"{issuer}/docs/oauth",
     }
+    if registration:
+        # RFC 8414 §2, RFC 7591 §3
+        metadata["registration_endpoint"] = f"{issuer}/api/oauth/register"
+    return metadata

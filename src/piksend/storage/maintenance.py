@@ -69,11 +69,12 @@ async def trim_expired(db: Database, *, now: datetime, policy: TrimPolicy) -> di
             if result.rowcount < policy.batch:
                 break
         deleted[table.name] = total
-    deleted["clients"] = await trim_unauthorized_clients(db, now=now, policy=policy)
     return deleted
 
 
-async def trim_unauthorized_clients(db: Database, *, now: datetime, policy: TrimPolicy) -> int:
+async def trim_unauthorized_clients(
+    db: Database, *, now: datetime, policy: TrimPolicy
+) -> dict[str, int]:
     """Delete ownerless apps older than ``unauthorized_client_ttl`` that have no consent, ever:
     a consent row stays (revoked) once given, so an app someone authorized is kept."""
     clients = t.Client.__table__
@@ -97,7 +98,7 @@ async def trim_unauthorized_clients(db: Database, *, now: datetime, policy: Trim
         total += result.rowcount
         if result.rowcount < policy.batch:
             break
-    return total
+    return {"clients": total}
 
 
 async def trim_forever(

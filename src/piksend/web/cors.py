@@ -50,6 +50,8 @@ EXACT_RULES: Mapping[str, Rule] = {
     "/api/oauth/token": CLIENT_RULE,
     "/api/oauth/revoke": CLIENT_RULE,
     "/.well-known/oauth-authorization-server": Rule(Policy.ANY, b"GET"),
+    # RFC 7591 §3: a browser-based app registers itself; it holds no cookie here.
+    "/api/oauth/register": Rule(Policy.ANY, b"POST"),
 }
 API_RULE = Rule(Policy.ANY, b"GET, POST, PUT, PATCH, DELETE", expose=b"WWW-Authenticate")
 API_PREFIX = "/api/v1/"

@@ -1,0 +1,104 @@
+"""piksend.oauth.registration: RFC 7591 §2 metadata rules, §3.2.2 errors, the operator policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from piksend.oauth.errors import InvalidClientMetadataError, InvalidRedirectUriError
+from piksend.oauth.registration import (
+    ClientMetadata,
+    RegistrationPolicy,
+    on_this_device,
+    validate_metadata,
+)
+from piksend.oauth.scopes import SCOPES
+from piksend.oauth.types import ClientType
+
+PUBLIC = {"redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method": "none"}
+POLICY = RegistrationPolicy.PUBLIC
+OPEN = RegistrationPolicy.OPEN
+
+
+def test_a_minimal_public_registration_gets_the_defaults() -> None:
+    assert validate_metadata(PUBLIC, POLICY) == ClientMetadata(
+        client_name="Unnamed app",
+        redirect_uris=("http://127.0.0.1/cb",),
+        token_endpoint_auth_method="none",
+        scope=tuple(SCOPES),
+        grant_types=("authorization_code", "refresh_token"),
+    )
+
+
+def test_the_auth_method_defaults_to_client_secret_basic_which_public_refuses() -> None:
+    with pytest.raises(InvalidClientMetadataError) as refused:
+        validate_metadata({"redirect_uris": ["http://127.0.0.1/cb"]}, POLICY)
+
+    assert refused.value.description == (
+        "This server registers only public clients: token_endpoint_auth_method must be none"
+    )
+
+
+def test_open_registers_a_confidential_app_with_an_https_redirect() -> None:
+    body = {"redirect_uris": ["https://app.example/cb"], "client_name": "Web App"}
+
+    metadata = validate_metadata(body, OPEN)
+
+    assert (metadata.client_type, metadata.token_endpoint_auth_method) == (
+        ClientType.CONFIDENTIAL,
+        "client_secret_basic",
+    )
+
+
+def test_a_confidential_app_cannot_register_a_private_use_scheme_even_when_open() -> None:
+    body = {
+        "redirect_uris": ["com.example.app:/cb"],
+        "token_endpoint_auth_method": "client_secret_post",
+    }
+
+    with pytest.raises(InvalidRedirectUriError):
+        validate_metadata(body, OPEN)
+
+
+@pytest.mark.parametrize(
+    ("uri", "on_device"),
+    [
+        ("http://127.0.0.1:5000/cb", True),
+        ("http://[::1]/cb", True),
+        ("http://localhost:8080/cb", True),
+        ("com.example.app:/oauth", True),
+        ("https://app.example/cb", False),
+    ],
+)
+def test_only_loopback_and_private_use_redirects_stay_on_the_device(
+    uri: str, on_device: bool
+) -> None:
+    assert on_this_device(uri) is on_device
+
+
+@pytest.mark.parametrize(
+    ("change", "description"),
+    [
+        (
+            {"redirect_uris": "http://127.0.0.1/cb"},
+            "redirect_uris must be a non-empty array of URIs",
+        ),
+        ({"redirect_uris": [1]}, "redirect_uris must be an array of strings"),
+        ({"client_name": 7}, "client_name must be a string"),
+        ({"client_name": "x" * 101}, "client_name must be at most 100 characters"),
+        ({"logo_uri": "http://cdn.example/logo.png"}, "logo_uri must be an https URL"),
+        ({"response_types": ["token"]}, 'response_types must be ["code"]'),
+        ({"grant_types": ["refresh_token"]}, "grant_types must include authorization_code"),
+        ({"scope": ""}, "scope must name at least one scope"),
+    ],
+)
+def test_invalid_metadata_is_named(change: dict, description: str) -> None:
+    with pytest.raises((InvalidClientMetadataError, InvalidRedirectUriError)) as refused:
+        validate_metadata({**PUBLIC, **change}, POLICY)
+
+    assert refused.value.description == description
+
+
+def test_metadata_it_does_not_understand_is_ignored() -> None:
+    body = {**PUBLIC, "software_id": "abc", "contacts": ["a@example.com"]}
+
+    assert validate_metadata(body, POLICY) == validate_metadata(PUBLIC, POLICY)
