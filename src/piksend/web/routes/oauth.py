@@ -20,7 +20,6 @@ from piksend.oauth.errors import (
 from piksend.oauth.introspection import introspect
 from piksend.oauth.metadata import server_metadata
 from piksend.oauth.registration import RegistrationPolicy
-from piksend.oauth.registration import RegistrationPolicy
 from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
