@@ -32,6 +32,7 @@ from piksend.web.cors import CorsMiddleware
 from piksend.web.errors import install_error_handlers
 from piksend.web.hot import HotRoutes, hot_routes
 from piksend.web.json_body import UniqueJsonKeysMiddleware
+from piksend.web.mcp import build_mcp
 from piksend.web.routes import (
     account,
     api_v1,
@@ -125,7 +126,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         if settings.mail_worker_enabled:
             mailer.start()
         try:
-            yield
+            async with mcp.run():  # the MCP transport's task group (stateless: per request)
+                yield
         finally:
             await mailer.stop()
             await worker.stop()
@@ -146,6 +148,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.state.ctx = AppContext(
         settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
     )
+    mcp = build_mcp(app.state.ctx)
+    app.state.mcp = mcp
+    app.router.routes.append(mcp.route)  # MCP Streamable HTTP at /mcp
     app.state.webhook_worker = worker
     app.state.mail_worker = mailer
     app.state.metrics = metrics
