@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from piksend import __version__
+from piksend.accounts.throttle import SignInThrottle, ThrottlePolicy
 from piksend.clock import utcnow
 from piksend.gallery.blob_sweep import BlobSweeper, SweepPolicy
 from piksend.gallery.blobs import LocalBlobStore
@@ -23,6 +24,7 @@ from piksend.mail.transports import transport_for
 from piksend.mail.worker import MailPolicy, MailWorker
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
+from piksend.storage.counters import Counters, build_counters
 from piksend.storage.engine import Database
 from piksend.storage.maintenance import TrimPolicy, trim_forever, trim_unauthorized_clients
 from piksend.web import ops
@@ -53,6 +55,20 @@ log = logging.getLogger("piksend")
 WEB = Path(__file__).parent / "web"
 
 
+def sign_in_throttle(settings: Settings, counters: Counters) -> SignInThrottle:
+    policy = ThrottlePolicy(
+        window=settings.signin_window,
+        per_address=settings.signin_max_per_address,
+        per_account_and_address=settings.signin_max_per_account_and_address,
+        per_account=settings.signin_max_per_account,
+        signups_per_address=settings.signups_per_address,
+        resets_per_address=settings.resets_per_address,
+        request_window=settings.request_window,
+        device_ttl=settings.device_cookie_ttl,
+    )
+    return SignInThrottle(counters, policy, secret_key=settings.secret_key)
+
+
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     db = Database(
         settings.database_url,
@@ -68,6 +84,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     )
 
     metrics = ops.build_metrics()
+    throttle = sign_in_throttle(settings, build_counters(db, settings.redis_url))
     blobs = LocalBlobStore(settings.data_dir / "blobs")
     worker = DeliveryWorker(
         db,
@@ -135,6 +152,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                 trimmer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await trimmer
+            await throttle.counters.close()
             await db.dispose()
 
     app = FastAPI(
@@ -146,7 +164,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = AppContext(
-        settings=settings, db=db, templates=templates, policy=policy, clock=clock, blobs=blobs
+        settings=settings,
+        db=db,
+        templates=templates,
+        policy=policy,
+        clock=clock,
+        blobs=blobs,
+        throttle=throttle,
     )
     mcp = build_mcp(app.state.ctx)
     app.state.mcp = mcp

@@ -7,20 +7,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.accounts.password_policy import password_problem
-from piksend.accounts.passwords import MAX_LENGTH, hash_password, verify_password
-from piksend.errors import Conflict, TooManyRequests, ValidationError
+from piksend.accounts.passwords import hash_password, verify_password
+from piksend.accounts.throttle import SignInThrottle
+from piksend.errors import Conflict, ValidationError
 from piksend.oauth import tokens
 from piksend.storage import tables as t
+from piksend.storage.engine import Database
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -92,49 +91,28 @@ async def get_user_by_email(session: AsyncSession, email: str) -> Account | None
     return _account(row) if row is not None else None
 
 
-def _throttle_key(email: str) -> str:
-    return tokens.digest("login:" + normalise_email(email))
-
-
-async def check_throttle(session: AsyncSession, email: str, now: datetime) -> None:
-    row = await session.get(t.LoginThrottle, _throttle_key(email))
-    if row and row.failures >= MAX_FAILURES and row.window_started_at + FAILURE_WINDOW > now:
-        raise TooManyRequests("Too many failed sign-in attempts. Try again in 15 minutes.")
-
-
-async def record_failure(session: AsyncSession, email: str, now: datetime) -> None:
-    """Count one failure with a single UPSERT: concurrent failures for one address neither
-    collide on the first insert nor lose a count (a read-then-write would do both)."""
-    table = t.LoginThrottle.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    window_over = table.c.window_started_at <= now - FAILURE_WINDOW
-    statement = insert(table).values(key=_throttle_key(email), failures=1, window_started_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "failures": case((window_over, 1), else_=table.c.failures + 1),
-            "window_started_at": case(
-                (window_over, literal(now, t.UTCDateTime())), else_=table.c.window_started_at
-            ),
-        },
-    )
-    await session.execute(statement)
-
-
 async def authenticate(
-    session: AsyncSession, *, email: str, password: str, now: datetime
+    db: Database,
+    throttle: SignInThrottle,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    device: str | None,
+    now: datetime,
 ) -> Account | None:
-    """The account for these credentials, or None; throttled per e-mail address."""
-    await check_throttle(session, email, now)
-    row = await session.scalar(select(t.User).where(t.User.email == normalise_email(email)))
-    ok = await verify_password(row.password_hash if row else None, password[:MAX_LENGTH])
+    """The account for these credentials, or None. The attempt is counted before its password
+    is checked and TooManyRequests raised over a limit (accounts/throttle.py); no connection
+    is held while argon2 runs."""
+    email = normalise_email(email)
+    async with db.reader() as session:
+        row = await session.scalar(select(t.User).where(t.User.email == email))
+    known = row is not None and throttle.device_account(device, now=now) == row.id
+    admission = await throttle.admit(email=email, address=address, known_device=known, now=now)
+    ok = await verify_password(row.password_hash if row else None, password)
     if row is None or not ok:
-        await record_failure(session, email, now)
         return None
-    await session.execute(
-        delete(t.LoginThrottle).where(t.LoginThrottle.key == _throttle_key(email))
-    )
+    await throttle.forgive(admission)
     return _account(row)
 
 

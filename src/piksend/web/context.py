@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
+from piksend.accounts.throttle import SignInThrottle
 from piksend.gallery.blobs import BlobStore
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
@@ -23,6 +24,7 @@ class AppContext:
     policy: TokenPolicy
     clock: Callable[[], datetime]
     blobs: BlobStore
+    throttle: SignInThrottle
 
     def now(self) -> datetime:
         return self.clock()

@@ -17,7 +17,9 @@ from piksend.web.auth import (
     session_cookie_name,
     set_session_cookie,
 )
+from piksend.web.client_address import client_network
 from piksend.web.context import ctx
+from piksend.web.device_cookie import read_device_cookie, set_device_cookie
 from piksend.web.render import page, see_other
 
 router = APIRouter()
@@ -54,6 +56,8 @@ async def signup_form(request: Request, next: str | None = None):
 async def signup(request: Request):
     form = await read_form(request)
     c = ctx(request)
+    # Counted before anything else, per client address; over the limit: TooManyRequests (429).
+    await c.throttle.limit_signup(address=client_network(request), now=c.now())
     nxt = safe_next(form.get("next"))
     values = {"name": form.get("name", ""), "email": form.get("email", "")}
     errors = accounts.validate_signup(
@@ -109,17 +113,17 @@ async def login(request: Request):
     nxt = safe_next(form.get("next"))
     email = form.get("email", "")
     try:
-        async with c.db.unit_of_work() as s:
-            user = await accounts.authenticate(
-                s, email=email, password=form.get("password", ""), now=c.now()
-            )
-            session_value = None
-            if user is not None:
-                session_value = await accounts.start_session(
-                    s, user_id=user.id, now=c.now(), ttl=c.settings.session_ttl
-                )
+        user = await accounts.authenticate(
+            c.db,
+            c.throttle,
+            email=email,
+            password=form.get("password", ""),
+            address=client_network(request),
+            device=read_device_cookie(request),
+            now=c.now(),
+        )
     except TooManyRequests as exc:
-        return page(
+        refused = page(
             request,
             "account/login.html",
             status=429,
@@ -128,7 +132,10 @@ async def login(request: Request):
             email=email,
             error=exc.description,
         )
-    if session_value is None:
+        # RFC 6585 §4: at most one window from now, the attempt is counted afresh.
+        refused.headers["Retry-After"] = str(c.throttle.policy.window)
+        return refused
+    if user is None:
         return page(
             request,
             "account/login.html",
@@ -138,8 +145,13 @@ async def login(request: Request):
             email=email,
             error="Invalid email or password",
         )
+    async with c.db.unit_of_work() as s:
+        session_value = await accounts.start_session(
+            s, user_id=user.id, now=c.now(), ttl=c.settings.session_ttl
+        )
     response = see_other(nxt)
     set_session_cookie(request, response, session_value)
+    set_device_cookie(request, response, account_id=user.id)
     return response
 
 
