@@ -47,6 +47,12 @@ class Settings:
     signups_per_address: int = 10
     resets_per_address: int = 5
     request_window: int = 3600
+    # Issue 10, items 2-3: how long a SQLite writer waits for the write lock before its request
+    # is answered 503 (seconds); /readyz caches its verdict this long, and calls a disk with
+    # less free space than this not ready.
+    sqlite_busy_timeout: float = 5.0
+    readiness_cache_seconds: float = 1.0
+    readiness_min_free_bytes: int = 16 * 1024 * 1024
     # Issue 10, item 6: a delivery's lease is this short and renewed while it is being sent,
     # so one cut by a crash is claimed again within about this long.
     webhook_lease: float = 10.0
@@ -75,12 +81,6 @@ class Settings:
     metadata_document_cache_size: int = 1000
     metadata_document_min_ttl: int = 60
     metadata_document_max_ttl: int = 24 * 3600
-    # Issue 10, items 2-3: how long a SQLite writer waits for the write lock before its request
-    # is answered 503 (seconds); /readyz caches its verdict this long, and calls a disk with
-    # less free space than this not ready.
-    sqlite_busy_timeout: float = 5.0
-    readiness_cache_seconds: float = 1.0
-    readiness_min_free_bytes: int = 16 * 1024 * 1024
 
     @property
     def issuer(self) -> str:
@@ -141,6 +141,9 @@ def settings_from_env(
         webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
         webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
         webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),
+        sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
+        readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
+        readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
         webhook_lease=float(env.get("PIKSEND_WEBHOOK_LEASE", "10")),
         blob_sweep_grace=float(env.get("PIKSEND_BLOB_SWEEP_GRACE", "3600")),
         blob_sweep_batch=int(env.get("PIKSEND_BLOB_SWEEP_BATCH", "500")),
@@ -151,9 +154,6 @@ def settings_from_env(
         mail_max_attempts=int(env.get("PIKSEND_MAIL_MAX_ATTEMPTS", "8")),
         dynamic_registration=dynamic_registration(env.get("PIKSEND_DYNAMIC_REGISTRATION", "")),
         dynamic_client_ttl=int(env.get("PIKSEND_DYNAMIC_CLIENT_TTL", "3")),
-        sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
-        readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
-        readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
         trusted_proxies=trusted_proxies(env.get("PIKSEND_TRUSTED_PROXIES", "")),
         redis_url=env.get("PIKSEND_REDIS_URL") or None,
         signin_window=_int(env, "PIKSEND_SIGNIN_WINDOW", Settings.signin_window),
@@ -190,18 +190,6 @@ def trusted_proxies(value: str) -> tuple[str, ...]:
 
 def _int(env, name: str, default: int) -> int:
     return int(env[name]) if env.get(name) else default
-
-
-def _int(env, name: str, default: int) -> int:
-    return int(env[name]) if env.get(name) else default
-
-
-def dynamic_registration(value: str) -> str:
-    """PIKSEND_DYNAMIC_REGISTRATION: off, public (the default) or open."""
-    value = value.strip().lower() or "public"
-    if value not in ("off", "public", "open"):
-        raise ValueError("PIKSEND_DYNAMIC_REGISTRATION must be off, public or open")
-    return value
 
 
 def dynamic_registration(value: str) -> str:
