@@ -51,9 +51,9 @@ FIND_CODE = Statement(
     batch=BatchForm(select(CODE), CODE.c.digest, "digest"),
 )
 GET_PROFILE = Statement(
-    select(
-        USER.c.id, USER.c.email, USER.c.name, USER.c.avatar_url, USER.c.email_verified_at
-    ).where(USER.c.id == _b("uid"))
+    select(USER.c.id, USER.c.email, USER.c.name, USER.c.avatar_url, USER.c.email_verified_at).where(
+        USER.c.id == _b("uid")
+    )
 )
 GUARD_CONSENT = Statement(
     update(CONSENT)
