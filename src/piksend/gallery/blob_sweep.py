@@ -56,8 +56,9 @@ class BlobSweeper:
         budget = self.policy.batch * self.policy.max_batches
         pending: list[StoredFile] = []
         seen = 0
-        shards = await asyncio.to_thread(lambda: list(self.blobs.shards(after=self._after)))
-        for name, shard in shards:
+        shards = self.blobs.shards(after=self._after)  # lazy: a round lists only what it takes
+        while (step := await asyncio.to_thread(next, shards, None)) is not None:
+            name, shard = step
             files = await asyncio.to_thread(self.blobs.files_in, shard)
             pending.extend(files)
             seen += len(files)
