@@ -206,3 +206,18 @@ async def test_no_link_token_reaches_the_logs(driver, alice, http, app, inbox, c
         False,
         False,
     )
+
+
+async def test_a_common_new_password_is_refused_and_the_link_still_works(
+    driver, alice, http, app, inbox
+):
+    link = await reset_link(app, http, inbox)
+    response = await reset(http, link, password="password123")
+    assert response.status_code == 400
+    assert "This password is on lists of common and breached passwords" in response.text
+    assert (await reset(http, link)).status_code == 200
+
+
+async def test_reset_requests_are_limited_per_client_address(http, app, inbox):
+    statuses = [(await forgot(http, f"someone{n}@example.com")).status_code for n in range(6)]
+    assert statuses == [200] * 5 + [429]

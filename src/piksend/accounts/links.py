@@ -91,20 +91,37 @@ async def claim(
     return Claimed(user_id=found.user_id, email=found.email)
 
 
+@dataclass(frozen=True)
+class Owner:
+    email: str
+    name: str
+
+
+async def owner_of(
+    session: AsyncSession, value: str, *, purpose: Purpose, now: datetime
+) -> Owner | None:
+    """The account a usable token belongs to (read only: the claim still decides)."""
+    if not value.startswith(PREFIXES[purpose]) or len(value) > MAX_TOKEN_LENGTH:
+        return None
+    row = t.AccountToken
+    found = (
+        await session.execute(
+            select(t.User.email, t.User.name)
+            .join(row, row.user_id == t.User.id)
+            .where(
+                row.digest == tokens.digest(value),
+                row.purpose == str(purpose),
+                row.used_at.is_(None),
+                row.expires_at > now,
+            )
+        )
+    ).one_or_none()
+    return Owner(email=found.email, name=found.name) if found is not None else None
+
+
 async def is_usable(session: AsyncSession, value: str, *, purpose: Purpose, now: datetime) -> bool:
     """Whether a form for this token is worth showing (the claim still decides)."""
-    if not value.startswith(PREFIXES[purpose]) or len(value) > MAX_TOKEN_LENGTH:
-        return False
-    row = t.AccountToken
-    found = await session.scalar(
-        select(row.digest).where(
-            row.digest == tokens.digest(value),
-            row.purpose == str(purpose),
-            row.used_at.is_(None),
-            row.expires_at > now,
-        )
-    )
-    return found is not None
+    return await owner_of(session, value, purpose=purpose, now=now) is not None
 
 
 async def retire_all(

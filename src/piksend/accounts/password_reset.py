@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.accounts import links
-from piksend.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from piksend.accounts.password_policy import password_problem
+from piksend.accounts.passwords import MAX_LENGTH, hash_password, verify_password
 from piksend.accounts.service import end_sessions, normalise_email
 from piksend.accounts.verification import link
 from piksend.errors import ValidationError
@@ -23,14 +24,6 @@ from piksend.mail import messages, outbox
 from piksend.storage import tables as t
 
 RESET_TTL = timedelta(minutes=30)
-
-
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_LENGTH:
-        return f"Password must be at least {MIN_LENGTH} characters"
-    if len(password) > MAX_LENGTH:
-        return f"Password must be at most {MAX_LENGTH} characters"
-    return None
 
 
 async def request_reset(session: AsyncSession, *, email: str, base_url: str, now: datetime) -> None:
@@ -59,8 +52,13 @@ async def reset_password(
     session: AsyncSession, *, token: str, password: str, now: datetime
 ) -> bool:
     """Use a reset link once to set ``password``; every session of the account ends.
-    False when the link is unknown, used or expired."""
-    problem = password_problem(password)
+    False when the link is unknown, used or expired. The new password meets the sign-up policy
+    (NIST SP 800-63B §5.1.1.2); it is checked and hashed before the claim, so the write comes
+    last and a refused password leaves the link usable."""
+    owner = await links.owner_of(session, token, purpose=links.Purpose.RESET_PASSWORD, now=now)
+    if owner is None:
+        return False
+    problem = password_problem(password, email=owner.email, name=owner.name)
     if problem:
         raise ValidationError(problem, field="password")
     password_hash = await hash_password(password)
@@ -95,7 +93,7 @@ async def change_password(
     row = await session.get_one(t.User, user_id)
     if not await verify_password(row.password_hash, current[:MAX_LENGTH]):
         raise ValidationError("Your current password is not correct", field="current_password")
-    problem = password_problem(new)
+    problem = password_problem(new, email=row.email, name=row.name)
     if problem:
         raise ValidationError(problem, field="new_password")
     row.password_hash = await hash_password(new)

@@ -11,6 +11,7 @@ from piksend.accounts import password_reset, verification
 from piksend.accounts.links import Purpose, is_usable
 from piksend.errors import ValidationError
 from piksend.web.auth import SignedIn, clear_session_cookie, load_user, session_cookie_name
+from piksend.web.client_address import client_network
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
 from piksend.web.routes.pages import read_form
@@ -95,6 +96,8 @@ async def forgot_form(request: Request):
 async def forgot(request: Request):
     form = await read_form(request)
     c = ctx(request)
+    # Counted per client address before anything else; over the limit: TooManyRequests (429).
+    await c.throttle.limit_reset_request(address=client_network(request), now=c.now())
     email = form.get("email", "")
     async with c.db.unit_of_work() as s:
         await load_user(request, s)
