@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from piksend import __version__
 from piksend.accounts.throttle import SignInThrottle, ThrottlePolicy
+from piksend.clients.metadata_documents import DocumentPolicy, MetadataDocuments
 from piksend.clock import utcnow
 from piksend.gallery.blob_sweep import BlobSweeper, SweepPolicy
 from piksend.gallery.blobs import LocalBlobStore
@@ -178,6 +179,15 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.state.webhook_worker = worker
     app.state.mail_worker = mailer
     app.state.metrics = metrics
+    app.state.metadata_documents = MetadataDocuments(
+        DocumentPolicy(
+            timeout=settings.metadata_document_timeout,
+            allow_private=settings.webhooks_allow_private_targets,
+            cache_size=settings.metadata_document_cache_size,
+            min_ttl=settings.metadata_document_min_ttl,
+            max_ttl=settings.metadata_document_max_ttl,
+        )
+    )
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # HTML pages, health and metrics are not part of the API contract (/api/openapi.json).
     for router in (

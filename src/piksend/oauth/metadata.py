@@ -30,6 +30,8 @@ def server_metadata(issuer: str, *, registration: bool = False) -> dict[str, obj
         "code_challenge_methods_supported": list(SUPPORTED_METHODS),
         # RFC 9207 §3
         "authorization_response_iss_parameter_supported": True,
+        # draft-ietf-oauth-client-id-metadata-document §5: an https client_id is fetched
+        "client_id_metadata_document_supported": True,
         "service_documentation": f"{issuer}/docs/oauth",
     }
     if registration:

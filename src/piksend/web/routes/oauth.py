@@ -67,9 +67,12 @@ async def authorize(request: Request):
         )
     async with c.db.unit_of_work() as s:
         store = SqlOAuthStore(s)
+        # An https client_id is fetched as its client ID metadata document (and kept as a row,
+        # which consent and the token endpoint read like any app's); others go to the store.
+        clients = request.app.state.metadata_documents.clients(store, s, c.now())
         try:
             auth_request = await authorization.validate_request(
-                params, store, issuer=c.policy.issuer
+                params, clients, issuer=c.policy.issuer
             )
         except UnsafeAuthorizationRequestError as exc:
             return error_page(
