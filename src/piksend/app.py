@@ -48,6 +48,7 @@ from piksend.web.routes import (
     pages,
     portal,
     registration,
+    resource_metadata,
 )
 from piksend.web.routes.api_docs import install_openapi
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -200,6 +201,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         docs.router,
         apps_api.router,
         registration.router,
+        resource_metadata.router,
     ):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, answer_sign_in_required)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -232,3 +233,39 @@ async def test_a_pending_request_is_taken_once_and_only_by_its_user(store):
 async def test_an_expired_pending_request_is_not_taken(store):
     await store.save_pending(pending(NOW))
     assert await store.take_pending("p1", "usr_a", NOW) is None
+
+
+MCP = "https://piksend.example/mcp"  # RFC 8707 §2: the one resource of a request, code, token
+
+
+async def test_the_resource_of_a_pending_request_and_a_code_round_trips(store):
+    await store.save_pending(replace(pending(NOW + timedelta(minutes=5)), resource=MCP))
+    assert (await store.get_pending("p1", "usr_a")).resource == MCP
+    assert (await store.take_pending("p1", "usr_a", NOW)).resource == MCP
+    cid = await consent(store)
+    await store.save_code(replace(code(cid), resource=MCP), NOW)
+    assert (await store.find_code("c" * 64)).resource == MCP
+
+
+async def test_tokens_keep_their_resource_through_every_grant_write(store):
+    cid = await consent(store)
+    await store.save_code(replace(code(cid), resource=MCP), NOW)
+    pair = tuple(replace(r, resource=MCP) for r in new_pair(cid))
+    assert await store.redeem_code("c" * 64, cid, pair, NOW) is Transition.DONE
+    assert [(await store.find_token(d)).resource for d in NEW] == [MCP, MCP]
+    rotated = (
+        replace(token(cid, "6" * 64), resource=MCP),
+        replace(token(cid, "7" * 64, TokenKind.REFRESH), resource=MCP),
+    )
+    assert await store.rotate_refresh_token(NEW[1], cid, rotated, NOW) is Transition.DONE
+    assert [(await store.find_token(d)).resource for d in ("6" * 64, "7" * 64)] == [MCP, MCP]
+
+
+async def test_a_record_that_names_no_resource_reads_back_as_the_api_path(store):
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "1" * 64))
+    await store.save_code(code(cid), NOW)
+    await store.save_pending(pending(NOW + timedelta(minutes=5)))
+    assert (await store.find_token("1" * 64)).resource == "/api/v1"
+    assert (await store.find_code("c" * 64)).resource == "/api/v1"
+    assert (await store.get_pending("p1", "usr_a")).resource == "/api/v1"

@@ -5,7 +5,8 @@ Which origins each path answers:
   redirect URIs. The endpoint knows the client only once it has parsed the body, so it calls
   ``allow_client_origin``; a preflight carries no body, so it is answered for an origin where
   some registered app has a redirect URI (the actual request is then checked per client);
-- the authorization server metadata (RFC 8414 §3): any origin;
+- the authorization server metadata (RFC 8414 §3) and the protected resource metadata
+  (RFC 9728 §3): any origin;
 - ``/api/v1/*`` (bearer tokens, no cookies): any origin, exposing ``WWW-Authenticate``;
 - everything else (pages, introspection, the session-guarded apps API): no CORS at all.
 Never ``Access-Control-Allow-Credentials``, never ``*``; ``Vary: Origin`` wherever the
@@ -50,6 +51,9 @@ EXACT_RULES: Mapping[str, Rule] = {
     "/api/oauth/token": CLIENT_RULE,
     "/api/oauth/revoke": CLIENT_RULE,
     "/.well-known/oauth-authorization-server": Rule(Policy.ANY, b"GET"),
+    # RFC 9728 §3: each protected resource's metadata, public like the server's.
+    "/.well-known/oauth-protected-resource/api/v1": Rule(Policy.ANY, b"GET"),
+    "/.well-known/oauth-protected-resource/mcp": Rule(Policy.ANY, b"GET"),
     # RFC 7591 §3: a browser-based app registers itself; it holds no cookie here.
     "/api/oauth/register": Rule(Policy.ANY, b"POST"),
 }
