@@ -168,3 +168,40 @@ async def test_the_consent_screen_names_the_resource_the_token_is_for(
         "This lets <strong>Example App</strong> use your PikSend account through "
         f'<strong class="resource-name">{name}</strong>.'
     )
+
+
+def challenge_params(header: str) -> dict[str, str]:
+    scheme, _, rest = header.partition(" ")
+    assert scheme == "Bearer"
+    return dict(re.findall(r'(\w+)="([^"]*)"', rest))
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+
+
+async def test_a_token_for_the_api_is_refused_by_the_mcp_endpoint(driver, registered):
+    tokens = await driver.tokens(registered, resource=API)
+    response = await driver.http.post(
+        "/mcp",
+        json=INITIALIZE,
+        headers={
+            "authorization": f"Bearer {tokens['access_token']}",
+            "accept": "application/json, text/event-stream",
+        },
+    )
+    assert response.status_code == 401
+    params = challenge_params(response.headers["www-authenticate"])
+    assert {k: params[k] for k in ("error", "error_description", "resource_metadata")} == {
+        "error": "invalid_token",
+        "error_description": "The access token is not for this resource",
+        "resource_metadata": ISSUER + "/.well-known/oauth-protected-resource/mcp",
+    }
