@@ -124,6 +124,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                 interval=settings.trim_interval,
                 unauthorized_client_ttl=timedelta(days=settings.dynamic_client_ttl),
             )
+            # Every counter's window is at most this long (sign-in, sign-up, resets, registration).
+            counted_for = timedelta(seconds=max(settings.signin_window, settings.request_window))
             sweeper = BlobSweeper(
                 db,
                 blobs,
@@ -137,6 +139,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                     sweeps=[
                         sweeper.sweep,
                         lambda: trim_unauthorized_clients(db, now=clock(), policy=policy),
+                        lambda: throttle.counters.sweep(before=clock() - counted_for),
                     ],
                 )
             )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from piksend.storage.counters import Counters, RedisCounters, SqlCounters
+from piksend.storage.counters import Counters, RedisCounters, SqlCounters, build_counters
 from piksend.storage.engine import Database
 from tests.support import db as testdb
 
@@ -113,3 +113,28 @@ async def test_taking_back_never_counts_below_zero_or_creates_a_key(nodes):
         await counters.hit("a", window=WINDOW, now=NOW),
         await counters.hit("never-hit", window=WINDOW, now=NOW),
     ) == (1, 1)
+
+
+async def test_a_sweep_forgets_only_keys_whose_window_started_before_the_cutoff(nodes):
+    counters = nodes()
+    await counters.hit("old", window=WINDOW, now=NOW - timedelta(hours=1))
+    await counters.hit("recent", window=WINDOW, now=NOW - timedelta(minutes=5))
+    await counters.sweep(before=NOW - timedelta(seconds=WINDOW))
+    counts = (
+        await counters.hit("old", window=7200, now=NOW),
+        await counters.hit("recent", window=WINDOW, now=NOW),
+    )
+    # A database forgets the old key (its count starts again at 1 even in a 2-hour window);
+    # Redis keys expire on their own instead, so there the count goes on.
+    assert counts == ((2, 2) if isinstance(counters, RedisCounters) else (1, 2))
+
+
+async def test_the_database_counters_unless_a_redis_url_is_given(tmp_path, tmp_path_factory):
+    db = Database(testdb.fresh_sqlite(tmp_path, tmp_path_factory.getbasetemp()))
+    chosen = [build_counters(db, None), build_counters(db, "redis://127.0.0.1:1/0")]
+    try:
+        assert [type(c) for c in chosen] == [SqlCounters, RedisCounters]
+    finally:
+        for counters in chosen:
+            await counters.close()
+        await db.dispose()

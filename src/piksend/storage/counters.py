@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import case, literal, update
+from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from piksend.storage import tables as t
@@ -28,6 +28,10 @@ class Counters(Protocol):
 
     async def take_back(self, key: str, *, at: datetime) -> None:
         """Undo one hit made at ``at``, unless a window that started after it is current."""
+        ...
+
+    async def sweep(self, *, before: datetime) -> dict[str, int]:
+        """Forget the keys whose window started before ``before``: one round, bounded."""
         ...
 
     async def close(self) -> None: ...
@@ -83,6 +87,25 @@ class SqlCounters:
         async with self._db.unit_of_work() as session:
             await session.execute(statement)
 
+    async def sweep(
+        self, *, before: datetime, batch: int = 1000, max_batches: int = 50
+    ) -> dict[str, int]:
+        # A row whose window started before every window in use ended is a count no hit reads
+        # again (its next hit starts at 1): deleting it, even during that hit, changes nothing.
+        table = self._table
+        total = 0
+        for _ in range(max_batches):
+            doomed = select(table.c.key).where(table.c.window_started_at < before).limit(batch)
+            async with self._db.unit_of_work() as session:
+                connection = await session.connection()
+                result = await connection.execute(
+                    delete(table).where(table.c.key.in_(doomed.scalar_subquery()))
+                )
+            total += result.rowcount
+            if result.rowcount < batch:
+                break
+        return {"login_throttles": total}
+
     async def close(self) -> None:
         """The database is the app's to dispose of."""
 
@@ -133,6 +156,10 @@ class RedisCounters:
 
     async def take_back(self, key: str, *, at: datetime) -> None:
         await self._take_back(keys=[self._key(key)], args=[repr(at.timestamp())])
+
+    async def sweep(self, *, before: datetime) -> dict[str, int]:
+        """Nothing to do: each key expires with its window."""
+        return {}
 
     async def close(self) -> None:
         await self._redis.aclose()
