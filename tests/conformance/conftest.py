@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import pytest
@@ -70,37 +71,80 @@ def live_app(live) -> LiveApp:
     return LiveApp(live, created["client_id"], created["client_secret"], redirect_uri, email)
 
 
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, list[str]]  # name -> the values offered (checkboxes, buttons: several)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self._open: Form | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._open = Form(a.get("action", ""), a.get("method", "get").lower(), {})
+            self.forms.append(self._open)
+        elif tag in ("input", "button", "select", "textarea") and self._open and a.get("name"):
+            self._open.fields.setdefault(a["name"], []).append(a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = None
+
+
+def form_with(html: str, field: str) -> Form:
+    """The one form of the page that has ``field``, as a browser would submit it."""
+    parser = _FormParser()
+    parser.feed(html)
+    found = [form for form in parser.forms if field in form.fields]
+    assert len(found) == 1, f"{len(found)} forms with {field!r}: {html[:500]}"
+    return found[0]
+
+
+def submit(
+    browser: requests.Session, page: requests.Response, form: Form, data
+) -> requests.Response:
+    """Post ``data`` where the form says: its ``action``, resolved against the page's URL."""
+    assert form.method == "post", form
+    return browser.post(
+        urljoin(page.url, form.action), data=data, allow_redirects=False, timeout=10
+    )
+
+
 def browser_approve(
     authorization_url: str, *, email: str, password: str = PASSWORD, scopes: list[str] | None = None
 ) -> str:
     """Act as the user's browser: follow to the sign-in form, sign in, approve on the real
-    consent form, and return the Location the server sends the browser back to."""
+    consent form, and return the Location the server sends the browser back to. Each form is
+    posted to its own ``action`` with its own hidden fields, never to a path known here."""
     browser = requests.Session()
     response = browser.get(authorization_url, allow_redirects=True, timeout=10)
     if "/login" in response.url:
-        next_value = re.search(r'name="next" value="([^"]*)"', response.text).group(1)
-        response = browser.post(
-            urljoin(response.url, "/login"),
-            data={
-                "csrf_token": CSRF.search(response.text).group(1),
-                "email": email,
-                "password": password,
-                "next": next_value.replace("&amp;", "&"),
-            },
-            timeout=10,
+        login = form_with(response.text, "password")
+        data = {name: values[0] for name, values in login.fields.items()}
+        data.update(email=email, password=password)
+        signed_in = submit(browser, response, login, data)
+        assert signed_in.status_code == 303, signed_in.text[:500]
+        response = browser.get(
+            urljoin(signed_in.url, signed_in.headers["location"]), allow_redirects=True, timeout=10
         )
     assert response.status_code == 200, response.text[:500]
-    pending = re.search(r'name="pending_id" value="([^"]+)"', response.text).group(1)
-    offered = re.findall(r'name="scope" value="([^"]+)"', response.text)
+    consent = form_with(response.text, "pending_id")
+    offered = consent.fields.get("scope", [])
+    assert "approve" in consent.fields["decision"], consent
     data = [
-        ("csrf_token", CSRF.search(response.text).group(1)),
-        ("pending_id", pending),
-        ("decision", "approve"),
+        (name, values[0])
+        for name, values in consent.fields.items()
+        if name not in ("scope", "decision")
     ]
+    data += [("decision", "approve")]
     data += [("scope", s) for s in (offered if scopes is None else scopes)]
-    decided = browser.post(
-        urljoin(response.url, "/api/oauth/consent"), data=data, allow_redirects=False, timeout=10
-    )
+    decided = submit(browser, response, consent, data)
     assert decided.status_code == 303, decided.text[:500]
     return decided.headers["location"]
 

@@ -158,9 +158,7 @@ def test_docs_troubleshooting_messages_verbatim(live_app):
     }
 
 
-def test_tokens_survive_a_server_restart(live_app, tmp_path):
-    from tests.support.live import live_server
-
+def test_tokens_survive_a_server_restart(live_app):
     base = live_app.server.url
     code, verifier = docs_flow(live_app, "http://localhost:5000/callback")
     tokens = requests.post(
@@ -175,14 +173,27 @@ def test_tokens_survive_a_server_restart(live_app, tmp_path):
         },
         timeout=10,
     ).json()
-    # a second server process on the same data directory and database
-    with live_server(live_app.server.data_dir, live_app.server.database_url) as other:
-        me = requests.get(
-            f"{other.url}/api/v1/me",
-            headers={"Authorization": f"Bearer {tokens['access_token']}"},
-            timeout=10,
-        )
-        assert me.status_code == 200
+    # a real restart: this process ends, a new one serves the same port, data and database
+    old_pid = live_app.server.process.pid
+    live_app.server.restart()
+    assert live_app.server.process.pid != old_pid
+    me = requests.get(
+        f"{base}/api/v1/me",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    )
+    assert me.status_code == 200
+    refreshed = requests.post(
+        f"{base}/api/oauth/token",
+        json={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": live_app.client_id,
+            "client_secret": live_app.client_secret,
+        },
+        timeout=10,
+    )
+    assert refreshed.status_code == 200, refreshed.text
 
 
 def test_server_log_holds_no_token_code_or_secret(live_app):

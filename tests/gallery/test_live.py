@@ -81,11 +81,21 @@ async def test_deliveries_queued_before_a_crash_are_sent_once_each_after_restart
         assert len(queued_ids) == 3
 
         receiver.fail_next(4)  # the receiver is flaky at first: retries must follow
-        with live_server(data, live_db, **FAST_WORKER) as second:
+        # the same port, data and database: a restart, not a second server beside the first
+        with live_server(data, live_db, port=first.port, **FAST_WORKER) as second:
             wait_until(lambda: len(receiver.succeeded()) >= 3, "three successful deliveries")
-            async with httpx.AsyncClient(base_url=second.url, headers=auth, timeout=30) as api:
-                wait_until(lambda: True, "")
-                log = (await api.get(f"/api/v1/webhooks/{hook['id']}/deliveries")).json()
+            # The receiver answered before the worker records the outcome: wait for the log.
+            with httpx.Client(base_url=second.url, headers=auth, timeout=30) as api:
+
+                def recorded() -> bool:
+                    nonlocal log
+                    listed = api.get(f"/api/v1/webhooks/{hook['id']}/deliveries")
+                    assert listed.status_code == 200, listed.text
+                    log = listed.json()
+                    return all(d["status"] == "succeeded" for d in log["data"])
+
+                log: dict = {}
+                wait_until(recorded, "the delivery log to record three successes")
 
     delivered = [r.headers["x-piksend-delivery"] for r in receiver.succeeded()]
     assert sorted(delivered) == sorted(queued_ids)  # each exactly once, none lost
@@ -115,7 +125,7 @@ async def test_a_restart_between_retries_keeps_the_delivery_and_its_id(tmp_path,
             wait_until(lambda: len(receiver.requests) >= 2, "two failed attempts")
         failed_ids = {r.headers["x-piksend-delivery"] for r in receiver.requests}
         receiver.fail_next(0)
-        with live_server(data, live_db, **FAST_WORKER):
+        with live_server(data, live_db, port=first.port, **FAST_WORKER):
             wait_until(lambda: len(receiver.succeeded()) == 1, "the delivery to succeed")
     assert len(failed_ids) == 1
     assert [r.headers["x-piksend-delivery"] for r in receiver.succeeded()] == list(failed_ids)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -27,6 +28,9 @@ class LiveServer:
     database_url: str
     process: subprocess.Popen
     log_path: Path
+    port: int = 0
+    args: tuple[str, ...] = ()
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         return server_env(self.data_dir, self.database_url)
@@ -45,6 +49,20 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, as a service manager stops it; SIGKILL only if it hangs. The exit status."""
+        return _stop(self.process, timeout)
+
+    def restart(self) -> None:
+        """A real restart: this process ends, then a new one serves the same port and data."""
+        returncode = self.stop()
+        # uvicorn re-raises the SIGTERM it handled once shut down: -15 is a clean stop too
+        assert returncode in (0, -signal.SIGTERM), f"exited with {returncode}:\n{self.log()}"
+        self.process = _start(
+            self.port, self.args, self.data_dir, self.database_url, self.extra_env
+        )
+        wait_until_up(self.url, self.process, self.log_path)
 
 
 def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
@@ -79,26 +97,35 @@ def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: 
     raise RuntimeError(f"piksend serve did not answer within {timeout}s:\n{log_path.read_text()}")
 
 
+def _start(port: int, args, data_dir: Path, database_url: str, env: dict[str, str]):
+    with (data_dir / f"serve-{port}.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "piksend", "serve", "--port", str(port), *args],
+            env=server_env(data_dir, database_url, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop(process: subprocess.Popen, timeout: float = 15) -> int:
+    process.terminate()
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 @contextmanager
 def live_server(data_dir: Path, database_url: str, *, port: int | None = None, args=(), **env):
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"serve-{port}.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "piksend", "serve", "--port", str(port), *args],
-            env=server_env(data_dir, database_url, **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = _start(port, tuple(args), data_dir, database_url, env)
+    server = LiveServer(url, data_dir, database_url, process, log_path, port, tuple(args), env)
     try:
         wait_until_up(url, process, log_path)
-        yield LiveServer(url, data_dir, database_url, process, log_path)
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(server.process)  # the latest process, after any restart()
