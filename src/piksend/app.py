@@ -76,6 +76,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         settings.database_url,
         pool_size=settings.db_pool_size,
         busy_timeout=settings.sqlite_busy_timeout,
+        connect_timeout=settings.db_connect_timeout,
     )
     templates = Jinja2Templates(directory=str(WEB / "templates"))
     policy = TokenPolicy(

@@ -53,6 +53,7 @@ class Settings:
     sqlite_busy_timeout: float = 5.0
     readiness_cache_seconds: float = 1.0
     readiness_min_free_bytes: int = 16 * 1024 * 1024
+    db_connect_timeout: float = 5.0  # seconds to open a PostgreSQL connection, then 503
     # Issue 10, item 6: a delivery's lease is this short and renewed while it is being sent,
     # so one cut by a crash is claimed again within about this long.
     webhook_lease: float = 10.0
@@ -144,6 +145,7 @@ def settings_from_env(
         sqlite_busy_timeout=float(env.get("PIKSEND_SQLITE_BUSY_TIMEOUT", "5")),
         readiness_cache_seconds=float(env.get("PIKSEND_READINESS_CACHE_SECONDS", "1")),
         readiness_min_free_bytes=int(env.get("PIKSEND_READINESS_MIN_FREE_BYTES", "16777216")),
+        db_connect_timeout=float(env.get("PIKSEND_DB_CONNECT_TIMEOUT", "5")),
         webhook_lease=float(env.get("PIKSEND_WEBHOOK_LEASE", "10")),
         blob_sweep_grace=float(env.get("PIKSEND_BLOB_SWEEP_GRACE", "3600")),
         blob_sweep_batch=int(env.get("PIKSEND_BLOB_SWEEP_BATCH", "500")),

@@ -8,6 +8,8 @@ connection, with a short busy wait, fails writers with SQLITE_BUSY after the rea
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sqlite3
 from contextlib import asynccontextmanager, contextmanager
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -54,6 +56,15 @@ def assert_unavailable_json(response: httpx.Response) -> None:
     assert (response.status_code, response.json()) == (503, UNAVAILABLE_JSON)
     assert response.headers["retry-after"] == "2"
     assert response.headers["cache-control"] == "no-store"
+
+
+@contextmanager
+def silent_listener():
+    """A loopback port that accepts connections and never says a word (a hung server)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield server.getsockname()[1]
 
 
 @pytest.fixture
@@ -166,3 +177,28 @@ async def test_a_sqlite_writer_behind_a_held_write_lock_gets_503_and_nothing_is_
     assert listed.status_code == 200
     assert listed.json()["data"] == []
     assert again.status_code == 200  # the refused rotation left the token as it was
+
+
+async def test_a_database_that_accepts_connections_but_never_answers_is_503_after_the_connect_timeout(
+    settings,
+):
+    with silent_listener() as port:
+        hung = settings.with_(
+            database_url=f"postgresql://postgres@127.0.0.1:{port}/piksend", db_connect_timeout=0.5
+        )
+        # Bounded: asyncpg's own connect timeout (60 s) would otherwise hold every request.
+        async with client_for(hung) as client, asyncio.timeout(20):
+            token = await client.post(
+                "/api/oauth/introspect",
+                json={"token": "pks_at_x", "client_id": "c", "client_secret": "s"},
+            )
+            galleries = await client.get(
+                "/api/v1/galleries", headers={"Authorization": "Bearer pks_at_x"}
+            )
+            ready = await client.get("/readyz")
+    assert_unavailable_json(token)
+    assert_unavailable_json(galleries)
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"status": "unavailable", "database": "unreachable", "storage": "ok"},
+    )

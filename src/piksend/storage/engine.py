@@ -42,6 +42,7 @@ def sync_url(url: str) -> str:
 
 
 DEFAULT_SQLITE_BUSY_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection (asyncpg's own is 60)
 
 
 def configure_sqlite(engine, *, busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT) -> None:
@@ -67,6 +68,7 @@ class Database:
         *,
         pool_size: int = 10,
         busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         self.url = url
         target = async_url(url)
@@ -76,10 +78,13 @@ class Database:
             # The connection budget is shared: half for the hot endpoints' asyncpg pool
             # (storage/oauth/fastpath.py), half for SQLAlchemy's, which serves everything else.
             fast_size = max(1, pool_size - pool_size // 2)
-            self.fast = FastPath(url, size=fast_size)
+            self.fast = FastPath(url, size=fast_size, connect_timeout=connect_timeout)
             # A fixed pool, no overflow: under a burst, requests queue for a connection instead
             # of opening (and, on return, closing) extra ones, each a new PostgreSQL backend.
             kwargs.update(pool_size=max(1, pool_size // 2), max_overflow=0, pool_timeout=30)
+            # A server that accepts the connection but never answers (a partition, a hung
+            # host) costs a request this long, then TimeoutError: unavailable, 503.
+            kwargs["connect_args"] = {"timeout": connect_timeout}
         else:
             # SQLite has one writer; more connections (each an aiosqlite thread) buy nothing.
             # Waiting for a connection is bounded too: while another process holds the write

@@ -179,9 +179,10 @@ async def _reset(conn: asyncpg.Connection) -> None:
 class FastPath:
     """A per-process pool of asyncpg connections for the hot endpoints, opened on first use."""
 
-    def __init__(self, url: str, *, size: int) -> None:
+    def __init__(self, url: str, *, size: int, connect_timeout: float = 60.0) -> None:
         self._dsn = asyncpg_dsn(url)
         self.size = size
+        self.connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
         self._coalescers: dict[int, Coalescer] = {}
@@ -198,6 +199,7 @@ class FastPath:
                         min_size=0,
                         max_size=self.size,
                         reset=_reset,
+                        timeout=self.connect_timeout,
                         server_settings={"application_name": "piksend"},
                     )
         return self._pool
