@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from piksend.web.security import consent_csp
 from tests.conftest import ISSUER
 from tests.support.pkce import pkce_pair
 from tests.support.portal import Portal
@@ -75,12 +76,19 @@ async def pages(http, driver, alice, registered):
     }
 
 
-async def test_every_page_has_the_security_headers_of_the_login_page(http, pages):
+async def test_every_page_has_the_security_headers_of_the_login_page(http, pages, registered):
     await http.post("/logout", data={"csrf_token": "x"})
     login = await http.get("/login")
     expected = {name: login.headers[name] for name in HEADER_NAMES}
-    # The consent screen is stricter: its URL carries the request, so it sends no Referer.
-    stricter = {"consent": {**expected, "referrer-policy": "no-referrer"}}
+    # The consent screen is stricter: its URL carries the request, so it sends no Referer, and
+    # its form may go only to this server and the app's one redirect target.
+    stricter = {
+        "consent": {
+            **expected,
+            "referrer-policy": "no-referrer",
+            "content-security-policy": consent_csp(registered.redirect_uri),
+        }
+    }
     for name, response in pages.items():
         assert response.status_code in (200, 201), name
         wanted = stricter.get(name, expected)
