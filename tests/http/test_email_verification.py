@@ -210,6 +210,19 @@ async def test_changing_the_address_needs_the_current_password(driver, http, app
     assert "Your current password is not correct" in response.text
 
 
+async def test_a_password_longer_than_the_maximum_does_not_change_the_address(
+    driver, http, app, inbox
+):
+    # Nothing truncates a password (issue 14): the right 256 characters and one more are wrong.
+    longest = ("Lz9" + "kq7Xw2Rb" * 40)[:256]
+    await driver.sign_up("long@example.com", longest, "Long")
+    response = await post_form(
+        http, "/settings/email", {"email": "long@new.example", "password": longest + "x"}
+    )
+    assert response.status_code == 400
+    assert "Your current password is not correct" in response.text
+
+
 async def test_moving_to_an_address_with_an_account_answers_the_same_and_tells_its_owner(
     driver, http, app, inbox
 ):

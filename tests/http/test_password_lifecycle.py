@@ -221,3 +221,17 @@ async def test_a_common_new_password_is_refused_and_the_link_still_works(
 async def test_reset_requests_are_limited_per_client_address(http, app, inbox):
     statuses = [(await forgot(http, f"someone{n}@example.com")).status_code for n in range(6)]
     assert statuses == [200] * 5 + [429]
+
+
+async def test_a_current_password_longer_than_the_maximum_is_wrong_not_cut_to_fit(driver, http):
+    # The policy never truncates (issue 14): the right 256 characters and one more are wrong.
+    longest = ("Lz9" + "kq7Xw2Rb" * 40)[:256]
+    await driver.sign_up("long@example.com", longest, "Long")
+    response = await post_form(
+        http,
+        "/settings/password",
+        {"current_password": longest + "x", "new_password": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert "Your current password is not correct" in response.text
+    assert (await driver.sign_in("long@example.com", longest)).status_code == 303

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.accounts import links
 from piksend.accounts.password_policy import password_problem
-from piksend.accounts.passwords import MAX_LENGTH, hash_password, verify_password
+from piksend.accounts.passwords import hash_password, verify_password
 from piksend.accounts.service import end_sessions, normalise_email
 from piksend.accounts.verification import link
 from piksend.errors import ValidationError
@@ -91,7 +91,7 @@ async def change_password(
     """Replace the password after checking the current one; the other sessions end and the
     owner is told by e-mail."""
     row = await session.get_one(t.User, user_id)
-    if not await verify_password(row.password_hash, current[:MAX_LENGTH]):
+    if not await verify_password(row.password_hash, current):
         raise ValidationError("Your current password is not correct", field="current_password")
     problem = password_problem(new, email=row.email, name=row.name)
     if problem:

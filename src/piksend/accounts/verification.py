@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.accounts import links
-from piksend.accounts.passwords import MAX_LENGTH, verify_password
+from piksend.accounts.passwords import verify_password
 from piksend.accounts.service import normalise_email, validate_signup
 from piksend.errors import ValidationError
 from piksend.mail import messages, outbox
@@ -107,7 +107,7 @@ async def request_address_change(
     opened (it re-verifies). An address with an account of its own gets the owner a notice and
     the caller the same answer, so the form cannot tell which addresses have accounts."""
     row = await session.get_one(t.User, user_id)
-    if not await verify_password(row.password_hash, password[:MAX_LENGTH]):
+    if not await verify_password(row.password_hash, password):
         raise ValidationError("Your current password is not correct", field="password")
     new_email = normalise_email(new_email)
     problem = validate_signup(email=new_email, password="x" * 8, name=row.name).get("email")
