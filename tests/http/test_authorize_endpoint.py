@@ -171,7 +171,7 @@ async def test_another_users_pending_request_cannot_be_answered(driver, register
     _, challenge = pkce_pair()
     page = await driver.authorize(registered, challenge=challenge)
     await driver.sign_out()
-    await driver.sign_up("mallory@example.com", "mallory pass", "Mallory")
+    await driver.sign_up("mallory@example.com", "quiet otter lantern", "Mallory")
     response = await driver.decide(page, "approve")
     assert response.status_code == 400
 
