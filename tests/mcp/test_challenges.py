@@ -173,3 +173,31 @@ async def test_a_tool_call_with_its_scope_passes_the_boundary(world):
     mcp = await world.mcp("galleries:read")
 
     assert await mcp.structured("list_galleries") == {"data": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PUT"])
+async def test_the_stateless_endpoint_answers_other_methods_405_allowing_post(world, method):
+    mcp = await world.everything()
+
+    answer = await world.http.request(
+        method,
+        "/mcp",
+        headers={"authorization": f"Bearer {mcp.token}", "accept": "text/event-stream"},
+    )
+
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.json() == {
+        "error": "method_not_allowed",
+        "error_description": "The MCP endpoint takes POST only",
+    }
+
+
+async def test_a_request_naming_another_host_is_refused_against_dns_rebinding(world):
+    mcp = await world.everything()
+
+    answer = await mcp.post(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, host="attacker.example"
+    )
+
+    assert (answer.status_code, answer.text) == (421, "Invalid Host header")

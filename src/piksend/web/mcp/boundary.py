@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from piksend.oauth import resources
@@ -21,6 +22,12 @@ from piksend.storage.oauth import SqlOAuthStore
 from piksend.web.context import AppContext
 from piksend.web.mcp.toolbox import TOKEN_KEY
 from piksend.web.render import bearer_error_json
+
+NOT_ALLOWED = JSONResponse(
+    {"error": "method_not_allowed", "error_description": "The MCP endpoint takes POST only"},
+    status_code=405,
+    headers={"allow": "POST"},
+)
 
 
 def called_tools(body: bytes) -> list[str]:
@@ -79,6 +86,11 @@ class McpBoundary:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            # MCP transports §"Listening for Messages from the Server": stateless, this endpoint
+            # offers no event stream (GET) and has no session to end (DELETE).
+            await NOT_ALLOWED(scope, receive, send)
             return
         try:
             token = await self.authenticate(Headers(scope=scope).get("authorization"))
