@@ -1,4 +1,4 @@
-"""CONTRIBUTING.md and docs/architecture.md name only modules and tests that exist."""
+"""CONTRIBUTING.md, docs/architecture.md and docs/testing.md name only modules and tests that exist."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["CONTRIBUTING.md", "docs/architecture.md"]
+DOCS = ["CONTRIBUTING.md", "docs/architecture.md", "docs/testing.md"]
 # `src/…py`, `tests/…py` or `tests/…py::test_name`, as the documents write them in backticks.
 REFERENCE = re.compile(r"`((?:src|tests)/[\w/]+\.py)(?:::(\w+))?`")
 
