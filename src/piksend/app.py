@@ -27,7 +27,13 @@ from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.counters import Counters, build_counters
 from piksend.storage.engine import Database
-from piksend.storage.maintenance import TrimPolicy, trim_forever, trim_unauthorized_clients
+from piksend.storage.maintenance import (
+    TrimPolicy,
+    trim_dead_sessions,
+    trim_forever,
+    trim_security_log,
+    trim_unauthorized_clients,
+)
 from piksend.web import ops
 from piksend.web.auth import SignInRequired, answer_sign_in_required
 from piksend.web.context import AppContext
@@ -49,6 +55,7 @@ from piksend.web.routes import (
     portal,
     registration,
     resource_metadata,
+    security,
 )
 from piksend.web.routes.api_docs import install_openapi
 from piksend.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -140,6 +147,19 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                     sweeps=[
                         sweeper.sweep,
                         lambda: trim_unauthorized_clients(db, now=clock(), policy=policy),
+                        lambda: trim_security_log(
+                            db,
+                            now=clock(),
+                            keep=timedelta(days=settings.security_log_days),
+                            policy=policy,
+                        ),
+                        lambda: trim_dead_sessions(
+                            db,
+                            now=clock(),
+                            idle=timedelta(days=settings.session_idle_days),
+                            absolute=timedelta(days=settings.session_max_days),
+                            policy=policy,
+                        ),
                         lambda: throttle.counters.sweep(before=clock() - counted_for),
                     ],
                 )
@@ -202,6 +222,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         integration.router,  # before portal.router: /settings/oauth/test-callback is no app's id
         portal.router,
         connected_apps.router,
+        security.router,
         docs.router,
         apps_api.router,
         registration.router,

@@ -22,7 +22,12 @@ class Settings:
     refresh_token_ttl: int = 30 * 24 * 3600
     code_ttl: int = 120
     pending_authorization_ttl: int = 600
-    session_ttl: int = 14 * 24 * 3600
+    # Issue 14, item 5 (accounts/sessions.py): a browser session ends after this many days
+    # without a page view, and this many days after sign-in whatever happens; the security
+    # log is kept this many days.
+    session_idle_days: int = 7
+    session_max_days: int = 30
+    security_log_days: int = 90
     max_body_bytes: int = 64 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
     db_pool_size: int = 10
@@ -87,6 +92,11 @@ class Settings:
     def issuer(self) -> str:
         """RFC 8414 §2: the issuer is an https URL with no query or fragment (http on loopback)."""
         return self.public_url.rstrip("/")
+
+    @property
+    def session_ttl(self) -> int:
+        """A session's cookie and row last at most ``session_max_days`` (seconds)."""
+        return self.session_max_days * 24 * 3600
 
     @property
     def secure_cookies(self) -> bool:
@@ -174,6 +184,9 @@ def settings_from_env(
         signups_per_address=_int(env, "PIKSEND_SIGNUPS_PER_ADDRESS", Settings.signups_per_address),
         resets_per_address=_int(env, "PIKSEND_RESETS_PER_ADDRESS", Settings.resets_per_address),
         request_window=_int(env, "PIKSEND_REQUEST_WINDOW", Settings.request_window),
+        session_idle_days=_int(env, "PIKSEND_SESSION_IDLE_DAYS", Settings.session_idle_days),
+        session_max_days=_int(env, "PIKSEND_SESSION_MAX_DAYS", Settings.session_max_days),
+        security_log_days=_int(env, "PIKSEND_SECURITY_LOG_DAYS", Settings.security_log_days),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from piksend.accounts import links
+from piksend.accounts import links, security_log
 from piksend.accounts.password_policy import password_problem
 from piksend.accounts.passwords import hash_password, verify_password
 from piksend.accounts.service import end_sessions, normalise_email
@@ -49,7 +49,12 @@ async def request_reset(session: AsyncSession, *, email: str, base_url: str, now
 
 
 async def reset_password(
-    session: AsyncSession, *, token: str, password: str, now: datetime
+    session: AsyncSession,
+    *,
+    token: str,
+    password: str,
+    now: datetime,
+    seen: security_log.Seen | None = None,
 ) -> bool:
     """Use a reset link once to set ``password``; every session of the account ends.
     False when the link is unknown, used or expired. The new password meets the sign-up policy
@@ -75,6 +80,9 @@ async def reset_password(
         session, user_id=claimed.user_id, purpose=links.Purpose.RESET_PASSWORD, now=now
     )
     await end_sessions(session, user_id=claimed.user_id)
+    if seen is not None:
+        kind = security_log.Kind.PASSWORD_RESET
+        await security_log.record(session, user_id=claimed.user_id, kind=kind, seen=seen, now=now)
     return True
 
 

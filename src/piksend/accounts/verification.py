@@ -14,7 +14,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from piksend.accounts import links
+from piksend.accounts import links, security_log
 from piksend.accounts.passwords import verify_password
 from piksend.accounts.service import normalise_email, validate_signup
 from piksend.errors import ValidationError
@@ -68,13 +68,17 @@ async def send_address_taken_notice(
     await outbox.enqueue(session, message, now=now)
 
 
-async def verify_address(session: AsyncSession, token: str, *, now: datetime) -> Verified:
+async def verify_address(
+    session: AsyncSession, token: str, *, now: datetime, seen: security_log.Seen | None = None
+) -> Verified:
     """Use a verification link once: the account's address becomes the one the link was sent to,
-    verified now. A link for an address that meanwhile got an account of its own changes nothing."""
+    verified now. A link for an address that meanwhile got an account of its own changes nothing.
+    A change of address is written to the account's security log (``seen``: from where)."""
     claimed = await links.claim(session, token, purpose=links.Purpose.VERIFY_EMAIL, now=now)
     if claimed is None:
         return Verified.INVALID
     user = t.User
+    previous = await session.scalar(select(user.email).where(user.id == claimed.user_id))
     try:
         async with session.begin_nested():
             result = await session.execute(
@@ -91,6 +95,12 @@ async def verify_address(session: AsyncSession, token: str, *, now: datetime) ->
     await links.retire_all(
         session, user_id=claimed.user_id, purpose=links.Purpose.VERIFY_EMAIL, now=now
     )
+    if seen is not None and previous != claimed.email:
+        changed = {"from": previous, "to": claimed.email}
+        kind = security_log.Kind.EMAIL_CHANGED
+        await security_log.record(
+            session, user_id=claimed.user_id, kind=kind, seen=seen, now=now, details=changed
+        )
     return Verified.VERIFIED
 
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 
 from piksend.clock import Clock
 from piksend.storage import tables as t
@@ -124,3 +124,39 @@ async def run_round(
             raise
         except Exception:
             log.exception("a maintenance round failed; will try again")
+
+
+async def _delete_batches(db: Database, table, key, condition, policy: TrimPolicy) -> int:
+    """Delete the rows matching ``condition``, ``policy.batch`` at a time, each batch its own
+    short transaction, at most ``policy.max_batches`` in a round."""
+    doomed = select(key).where(condition).limit(policy.batch)
+    total = 0
+    for _ in range(policy.max_batches):
+        async with db.unit_of_work() as s:
+            conn = await s.connection()
+            result = await conn.execute(delete(table).where(key.in_(doomed.scalar_subquery())))
+        total += result.rowcount
+        if result.rowcount < policy.batch:
+            break
+    return total
+
+
+async def trim_security_log(
+    db: Database, *, now: datetime, keep: timedelta, policy: TrimPolicy
+) -> dict[str, int]:
+    """Issue 14, item 5: security events are kept ``keep`` (PIKSEND_SECURITY_LOG_DAYS)."""
+    events = t.SecurityEvent.__table__
+    removed = await _delete_batches(db, events, events.c.id, events.c.at < now - keep, policy)
+    return {"security_events": removed}
+
+
+async def trim_dead_sessions(
+    db: Database, *, now: datetime, idle: timedelta, absolute: timedelta, policy: TrimPolicy
+) -> dict[str, int]:
+    """Browser sessions that can no longer sign anyone in (accounts/sessions.py): idle for
+    longer than ``idle`` or older than ``absolute``. (Past ``expires_at``: ``trim_expired``.)"""
+    sessions = t.BrowserSession.__table__
+    last_seen = func.coalesce(sessions.c.last_seen_at, sessions.c.created_at)
+    dead = or_(last_seen < now - idle, sessions.c.created_at < now - absolute)
+    removed = await _delete_batches(db, sessions, sessions.c.digest, dead, policy)
+    return {"idle_browser_sessions": removed}

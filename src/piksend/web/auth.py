@@ -1,7 +1,12 @@
-"""Browser sign-in state: the session cookie, the current user, and pages that need one."""
+"""Browser sign-in state: the session cookie, the current user, and pages that need one.
+
+The session lookup applies the idle and absolute expiry (``accounts.sessions``) and, at most
+once a minute per session, records it as seen now from this address and browser.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,8 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from piksend.accounts import service as accounts
+from piksend.accounts import sessions
+from piksend.accounts.security_log import Seen
 from piksend.accounts.service import Account
+from piksend.accounts.user_agents import describe
+from piksend.web.client_address import client_address
 from piksend.web.context import ctx
 from piksend.web.render import error_page, see_other
 
@@ -20,12 +28,39 @@ def session_cookie_name(secure: bool) -> str:
     return "__Host-piksend_session" if secure else "piksend_session"
 
 
+def session_policy(request: Request) -> sessions.SessionPolicy:
+    settings = ctx(request).settings
+    return sessions.SessionPolicy(
+        idle=timedelta(days=settings.session_idle_days),
+        absolute=timedelta(days=settings.session_max_days),
+    )
+
+
+def seen(request: Request) -> Seen:
+    """Where this request came from, for the security log: the address and a browser name."""
+    return Seen(
+        address=client_address(request), browser=describe(request.headers.get("user-agent"))
+    )
+
+
 async def load_user(request: Request, session: AsyncSession) -> Account | None:
     c = ctx(request)
     value = request.cookies.get(session_cookie_name(c.settings.secure_cookies))
-    user = await accounts.session_user(session, value, c.now())
-    request.state.user = user
-    return user
+    now = c.now()
+    current = await sessions.lookup(session, value, now=now, policy=session_policy(request))
+    request.state.user = current.account if current else None
+    request.state.session_digest = current.digest if current else None
+    if current is not None and current.touch_due:
+        # Its own short write: the caller's unit may be a reader, which commits nothing.
+        async with c.db.unit_of_work() as w:
+            await sessions.touch(
+                w,
+                current.digest,
+                address=client_address(request),
+                user_agent=request.headers.get("user-agent"),
+                now=now,
+            )
+    return request.state.user
 
 
 def set_session_cookie(request: Request, response: Response, value: str) -> None:

@@ -4,7 +4,13 @@
 table class is re-exported here, whichever area module defines it.
 """
 
-from piksend.storage.tables.accounts import AccountToken, BrowserSession, LoginThrottle, User
+from piksend.storage.tables.accounts import (
+    AccountToken,
+    BrowserSession,
+    LoginThrottle,
+    SecurityEvent,
+    User,
+)
 from piksend.storage.tables.base import NAMING_CONVENTION, Base, UTCDateTime, new_id
 from piksend.storage.tables.clients import Client, FormNonce, IntegrationTest
 from piksend.storage.tables.gallery import (
@@ -38,6 +44,7 @@ __all__ = [
     "LoginThrottle",
     "MailMessage",
     "PendingAuthorization",
+    "SecurityEvent",
     "Token",
     "UTCDateTime",
     "User",

@@ -1,11 +1,12 @@
-"""The accounts' tables: users, their browser sessions, the shared sign-in throttle and the
-single-use account tokens (address verification, password reset) stored as SHA-256 digests."""
+"""The accounts' tables: users, their browser sessions, the shared sign-in throttle, the
+single-use account tokens (address verification, password reset) stored as SHA-256 digests,
+and each account's security log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from piksend.storage.tables.base import Base, UTCDateTime
@@ -31,6 +32,27 @@ class BrowserSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Issue 14, item 5: what the owner sees of each session (accounts/sessions.py). The address
+    # and user agent are the latest seen; ``last_seen_at`` moves at most once a minute.
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SecurityEvent(Base):
+    """One entry of an account's security log (accounts/security_log.py): what happened, when,
+    from where. ``details`` is a small JSON object that never holds a secret."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_user_id_at_id", "user_id", "at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[dict] = mapped_column(JSON)
 
 
 class LoginThrottle(Base):

@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.requests import Request
 
-from piksend.accounts import password_reset, verification
+from piksend.accounts import password_reset, security_log, verification
 from piksend.accounts.links import Purpose, is_usable
 from piksend.errors import ValidationError
-from piksend.web.auth import SignedIn, clear_session_cookie, load_user, session_cookie_name
+from piksend.web.auth import SignedIn, clear_session_cookie, load_user, seen, session_cookie_name
 from piksend.web.client_address import client_network
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
@@ -64,7 +64,9 @@ async def verify(request: Request):
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         await load_user(request, s)
-        outcome = await verification.verify_address(s, form.get("token", ""), now=c.now())
+        outcome = await verification.verify_address(
+            s, form.get("token", ""), now=c.now(), seen=seen(request)
+        )
     if outcome is verification.Verified.VERIFIED:
         return _notice(
             request,
@@ -135,7 +137,7 @@ async def reset(request: Request):
     try:
         async with c.db.unit_of_work() as s:
             done = await password_reset.reset_password(
-                s, token=token, password=form.get("password", ""), now=c.now()
+                s, token=token, password=form.get("password", ""), now=c.now(), seen=seen(request)
             )
     except ValidationError as exc:
         return page(
@@ -182,6 +184,10 @@ async def change_password(request: Request, user: SignedIn):
                 keep_session=request.cookies.get(session_cookie_name(c.settings.secure_cookies)),
                 base_url=c.settings.public_url,
                 now=c.now(),
+            )
+            changed = security_log.Kind.PASSWORD_CHANGED
+            await security_log.record(
+                s, user_id=user.id, kind=changed, seen=seen(request), now=c.now()
             )
     except ValidationError as exc:
         errors = {exc.field or "new_password": exc.description}

@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from piksend.accounts import security_log
 from piksend.clients import connected_apps as connections
 from piksend.errors import NotFound
 from piksend.oauth import scopes
-from piksend.web.auth import SignedIn
+from piksend.storage.oauth import SqlOAuthStore
+from piksend.web.auth import SignedIn, seen
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
 from piksend.web.views import PostedForm, https_or_none, when
@@ -46,9 +48,16 @@ async def revoke_access(
 ) -> Response:
     c = ctx(request)
     async with c.db.unit_of_work() as s:
+        client = await SqlOAuthStore(s).get_client(client_id)
         count = await connections.revoke_access(
             s, user_id=user.id, client_id=client_id, now=c.now()
         )
+        if count:
+            details = {"client_id": client_id, "app": client.name if client else None}
+            revoked = security_log.Kind.APP_REVOKED
+            await security_log.record(
+                s, user_id=user.id, kind=revoked, seen=seen(request), now=c.now(), details=details
+            )
     if count == 0:
         raise NotFound("This app has no access to revoke")
     return see_other("/settings/connected-apps?revoked=1")

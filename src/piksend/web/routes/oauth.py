@@ -5,9 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
+from piksend.accounts import security_log
 from piksend.oauth import authorization, resources, scopes
 from piksend.oauth.client_auth import authenticate_client
 from piksend.oauth.errors import (
@@ -25,7 +27,7 @@ from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
 from piksend.web import cors, csrf, errors
-from piksend.web.auth import load_user
+from piksend.web.auth import load_user, seen
 from piksend.web.context import ctx
 from piksend.web.hot import hot
 from piksend.web.ops import metrics_of
@@ -133,6 +135,7 @@ async def consent(request: Request):
                 status=401,
                 title="Not signed in",
             )
+        asked = await store.get_pending(pending_id, user.id)  # for the security log, below
         try:
             target = await authorization.decide(
                 pending_id,
@@ -165,7 +168,31 @@ async def consent(request: Request):
             )
         except InvalidRequestError:
             return error_page(request, "Choose Approve or Deny.", status=400)
+        if decision is authorization.Decision.APPROVE and asked is not None:
+            await _log_authorized(request, s, store, asked, chosen)
     return see_other(target, headers=AUTHORIZE_HEADERS)
+
+
+async def _log_authorized(
+    request: Request,
+    s: AsyncSession,
+    store: SqlOAuthStore,
+    pending: PendingAuthorization,
+    chosen: tuple[str, ...],
+) -> None:
+    """The approval in the user's security log, in the consent's transaction: the app and the
+    scopes granted (those asked for, ticked and registered, as ``decide`` grants them)."""
+    client = await store.get_client(pending.client_id)
+    granted = [sc for sc in pending.scope if sc in chosen and client and sc in client.scopes]
+    details = {"client_id": pending.client_id, "app": client.name if client else None}
+    await security_log.record(
+        s,
+        user_id=pending.user_id,
+        kind=security_log.Kind.APP_AUTHORIZED,
+        seen=seen(request),
+        now=ctx(request).now(),
+        details={**details, "scopes": granted},
+    )
 
 
 def _decision(value: object) -> authorization.Decision | None:

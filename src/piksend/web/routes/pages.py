@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.requests import Request
 
+from piksend.accounts import security_log, sessions
 from piksend.accounts import service as accounts
 from piksend.accounts import signup as registration
 from piksend.errors import TooManyRequests, ValidationError
@@ -14,10 +15,11 @@ from piksend.web.auth import (
     clear_session_cookie,
     load_user,
     safe_next,
+    seen,
     session_cookie_name,
     set_session_cookie,
 )
-from piksend.web.client_address import client_network
+from piksend.web.client_address import client_address, client_network
 from piksend.web.context import ctx
 from piksend.web.device_cookie import read_device_cookie, set_device_cookie
 from piksend.web.render import page, see_other
@@ -136,6 +138,10 @@ async def login(request: Request):
         refused.headers["Retry-After"] = str(c.throttle.policy.window)
         return refused
     if user is None:
+        async with c.db.unit_of_work() as s:
+            await security_log.record_failed_sign_in(
+                s, email=email, seen=seen(request), now=c.now()
+            )
         return page(
             request,
             "account/login.html",
@@ -148,6 +154,16 @@ async def login(request: Request):
     async with c.db.unit_of_work() as s:
         session_value = await accounts.start_session(
             s, user_id=user.id, now=c.now(), ttl=c.settings.session_ttl
+        )
+        await sessions.describe_new(
+            s,
+            session_value,
+            address=client_address(request),
+            user_agent=request.headers.get("user-agent"),
+            now=c.now(),
+        )
+        await security_log.record(
+            s, user_id=user.id, kind=security_log.Kind.SIGNED_IN, seen=seen(request), now=c.now()
         )
     response = see_other(nxt)
     set_session_cookie(request, response, session_value)

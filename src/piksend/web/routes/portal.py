@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from piksend.accounts import security_log
 from piksend.accounts.service import Account
 from piksend.clients import registry
 from piksend.clients.registry import App
@@ -24,7 +25,7 @@ from piksend.errors import ValidationError
 from piksend.oauth import scopes
 from piksend.oauth.types import ClientType
 from piksend.web import nonces
-from piksend.web.auth import SignedIn
+from piksend.web.auth import SignedIn, seen
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
 from piksend.web.routes import app_type
@@ -270,6 +271,11 @@ async def rotate_secret(
             s, owner_id=user.id, client_id=client_id, now=c.now(), grace_seconds=int(grace)
         )
         app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
+        details = {"client_id": app.client_id, "app": app.name, "grace_seconds": int(grace)}
+        rotated = security_log.Kind.SECRET_ROTATED
+        await security_log.record(
+            s, user_id=user.id, kind=rotated, seen=seen(request), now=c.now(), details=details
+        )
     return page(
         request,
         "settings/app_secret.html",
