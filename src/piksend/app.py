@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         access_token_ttl=settings.access_token_ttl,
         refresh_token_ttl=settings.refresh_token_ttl,
         code_ttl=settings.code_ttl,
+        grant_max_age=settings.grant_max_age,
     )
 
     metrics = ops.build_metrics()
@@ -132,8 +133,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                 interval=settings.trim_interval,
                 unauthorized_client_ttl=timedelta(days=settings.dynamic_client_ttl),
             )
-            # Every counter's window is at most this long (sign-in, sign-up, resets, registration).
-            counted_for = timedelta(seconds=max(settings.signin_window, settings.request_window))
+            # Every counter's window is at most this long (sign-in, sign-up, resets, registration,
+            # and web/rate_limits.py's, whose longest fixed window is an hour).
+            counted_for = timedelta(
+                seconds=max(
+                    settings.signin_window,
+                    settings.request_window,
+                    settings.client_auth_window,
+                    settings.api_window,
+                    3600,
+                )
+            )
             sweeper = BlobSweeper(
                 db,
                 blobs,

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 SECRET_KEY_FILE = "secret.key"
@@ -87,6 +88,28 @@ class Settings:
     metadata_document_cache_size: int = 1000
     metadata_document_min_ttl: int = 60
     metadata_document_max_ttl: int = 24 * 3600
+    # Issue 15, item 1 (web/rate_limits.py): past a limit, 429 with Retry-After (RFC 6585 §4).
+    # Failed client authentications at the token, introspection and revocation endpoints, per
+    # client_id and per client address, per `client_auth_window` s.
+    client_auth_failures_per_client: int = 20
+    client_auth_failures_per_address: int = 100
+    client_auth_window: int = 15 * 60
+    # API requests per access token and per app, per `api_window` s (0: no limit); the hot
+    # GET /api/v1/me is counted only with `api_limit_me` (a counter is a write per request).
+    api_requests_per_token: int = 600
+    api_requests_per_app: int = 6000
+    api_window: int = 60
+    api_limit_me: bool = False
+    # Webhooks: receivers one app may hold for one user; test events per user per minute.
+    webhooks_per_app: int = 10
+    webhook_tests_per_minute: int = 5
+    # Uploads per user: images and bytes per hour, and the bytes a user may store in all.
+    uploads_per_hour: int = 200
+    upload_bytes_per_hour: int = 500 * 1024 * 1024
+    storage_quota_bytes: int = 5 * 1024 * 1024 * 1024
+    # Issue 15, item 5 (oauth/grant_lifetime.py): a grant ends `grant_max_age` s after it was
+    # made; `refresh_token_ttl` (PIKSEND_GRANT_IDLE_TIMEOUT) is its idle timeout.
+    grant_max_age: int = 90 * 24 * 3600
 
     @property
     def issuer(self) -> str:
@@ -184,10 +207,36 @@ def settings_from_env(
         signups_per_address=_int(env, "PIKSEND_SIGNUPS_PER_ADDRESS", Settings.signups_per_address),
         resets_per_address=_int(env, "PIKSEND_RESETS_PER_ADDRESS", Settings.resets_per_address),
         request_window=_int(env, "PIKSEND_REQUEST_WINDOW", Settings.request_window),
+        **_limits_from_env(env),
         session_idle_days=_int(env, "PIKSEND_SESSION_IDLE_DAYS", Settings.session_idle_days),
         session_max_days=_int(env, "PIKSEND_SESSION_MAX_DAYS", Settings.session_max_days),
         security_log_days=_int(env, "PIKSEND_SECURITY_LOG_DAYS", Settings.security_log_days),
     )
+
+
+_LIMITS = {  # issue 15: rate limits, quotas and grant lifetimes (README "Configuration")
+    "client_auth_failures_per_client": "PIKSEND_CLIENT_AUTH_FAILURES_PER_CLIENT",
+    "client_auth_failures_per_address": "PIKSEND_CLIENT_AUTH_FAILURES_PER_ADDRESS",
+    "client_auth_window": "PIKSEND_CLIENT_AUTH_WINDOW",
+    "api_requests_per_token": "PIKSEND_API_REQUESTS_PER_TOKEN",
+    "api_requests_per_app": "PIKSEND_API_REQUESTS_PER_APP",
+    "api_window": "PIKSEND_API_WINDOW",
+    "webhooks_per_app": "PIKSEND_WEBHOOKS_PER_APP",
+    "webhook_tests_per_minute": "PIKSEND_WEBHOOK_TESTS_PER_MINUTE",
+    "uploads_per_hour": "PIKSEND_UPLOADS_PER_HOUR",
+    "upload_bytes_per_hour": "PIKSEND_UPLOAD_BYTES_PER_HOUR",
+    "storage_quota_bytes": "PIKSEND_STORAGE_QUOTA_BYTES",
+    "grant_max_age": "PIKSEND_GRANT_MAX_AGE",
+    "refresh_token_ttl": "PIKSEND_GRANT_IDLE_TIMEOUT",
+}
+
+
+def _limits_from_env(env) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        field: _int(env, name, getattr(Settings, field)) for field, name in _LIMITS.items()
+    }
+    values["api_limit_me"] = env.get("PIKSEND_API_LIMIT_ME", "") == "1"
+    return values
 
 
 def trusted_proxies(value: str) -> tuple[str, ...]:

@@ -93,7 +93,11 @@ class MemoryOAuthStore:
             self.tokens[record.digest] = record
 
     async def find_token(self, digest: str) -> TokenRecord | None:
-        return self.tokens.get(digest)
+        record = self.tokens.get(digest)
+        consent = self.consents.get(record.consent_id) if record is not None else None
+        if record is None or consent is None:
+            return record
+        return replace(record, granted_at=consent["created_at"])  # read with the token, as SQL
 
     async def claim_refresh_token(self, digest: str, now: datetime) -> bool:
         record = self.tokens.get(digest)

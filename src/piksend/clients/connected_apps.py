@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from piksend.oauth import scopes
+from piksend.oauth import grant_lifetime, scopes
+from piksend.oauth.types import TokenPolicy
 from piksend.storage import tables as t
 from piksend.storage.oauth import SqlOAuthStore
 
@@ -26,10 +27,15 @@ class ConnectedApp:
     scopes: tuple[str, ...]
     authorized_at: datetime
     last_used_at: datetime | None
+    # When the app's access ends unless it is used again (oauth/grant_lifetime.py).
+    access_ends_at: datetime | None = None
 
 
-async def list_connected_apps(session: AsyncSession, *, user_id: str) -> list[ConnectedApp]:
-    """Apps holding an unrevoked consent of this user, with the union of granted scopes."""
+async def list_connected_apps(
+    session: AsyncSession, *, user_id: str, policy: TokenPolicy | None = None
+) -> list[ConnectedApp]:
+    """Apps holding an unrevoked consent of this user, with the union of granted scopes;
+    with ``policy``, when each app's access ends (the latest end of its consents)."""
     rows = (
         await session.execute(
             select(t.Consent, t.Client)
@@ -53,8 +59,21 @@ async def list_connected_apps(session: AsyncSession, *, user_id: str) -> list[Co
             if seen
             else consent.created_at,
             last_used_at=max(last) if last else None,
+            access_ends_at=_latest_end(consent, seen, policy),
         )
     return list(by_client.values())
+
+
+def _latest_end(
+    consent: t.Consent, seen: ConnectedApp | None, policy: TokenPolicy | None
+) -> datetime | None:
+    if policy is None:
+        return None
+    end = grant_lifetime.access_ends(
+        policy, granted_at=consent.created_at, last_used_at=consent.last_used_at
+    )
+    earlier = seen.access_ends_at if seen else None
+    return max(end, earlier) if earlier else end
 
 
 async def revoke_access(

@@ -24,6 +24,7 @@ from piksend.gallery import media, webhooks
 from piksend.gallery.blobs import BlobNotFound, BlobStore
 from piksend.gallery.galleries import owned_row
 from piksend.gallery.pagination import Page, apply_cursor, page_of
+from piksend.gallery.upload_quota import UploadQuota, check_upload_quota
 from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
 
@@ -123,6 +124,7 @@ async def upload_image(
     filename: str | None,
     title: str,
     now: datetime,
+    quota: UploadQuota | None = None,
 ) -> ImageView:
     """Inspect, store and record an upload, and commit it: a 201 means the row is durable.
 
@@ -133,6 +135,8 @@ async def upload_image(
     files already written then belong to no row and are swept later.
     """
     await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
+    if quota is not None:  # issue 15: before any decoding or file (gallery/upload_quota.py)
+        await check_upload_quota(session, owner_id=owner_id, size=len(data), quota=quota, now=now)
     try:
         info = await asyncio.to_thread(media.inspect_image, data)
         thumbnail = await asyncio.to_thread(media.make_thumbnail, data, size=THUMBNAIL_SIZE)

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from piksend.errors import NotFound, ValidationError
+from piksend.errors import DomainError, NotFound, ValidationError
 from piksend.fetch import ssrf
 from piksend.gallery import webhook_signing
 from piksend.gallery.pagination import Page, apply_cursor, page_of
@@ -147,6 +147,11 @@ async def consent_is_live(session: AsyncSession, *, user_id: str, client_id: str
     )
 
 
+class WebhookQuotaError(DomainError):
+    status = 409
+    code = "quota_exceeded"
+
+
 async def create_webhook(
     session: AsyncSession,
     *,
@@ -157,11 +162,24 @@ async def create_webhook(
     description: str,
     allow_private: bool,
     now: datetime,
+    max_per_app: int | None = None,
 ) -> tuple[WebhookView, str]:
-    """Register a receiver; returns it with its signing secret, which is shown only now."""
+    """Register a receiver; returns it with its signing secret, which is shown only now.
+    An app holds at most ``max_per_app`` receivers for one user (issue 15: a quota, 409)."""
     problem = _target_problem(url, allow_private=allow_private)
     if problem:
         raise ValidationError(problem, field="url")
+    if max_per_app is not None:
+        held = await session.scalar(
+            select(func.count())
+            .select_from(g.Webhook)
+            .where(g.Webhook.user_id == user_id, g.Webhook.client_id == client_id)
+        )
+        if (held or 0) >= max_per_app:
+            raise WebhookQuotaError(
+                f"This app already has {max_per_app} webhooks for this account, the most it "
+                "may have; delete one first"
+            )
     secret = webhook_signing.generate_secret()
     row = g.Webhook(
         id=new_id("whk"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from piksend.oauth import tokens
+from piksend.oauth import grant_lifetime, tokens
 from piksend.oauth.types import TokenKind, TokenPolicy, TokenRecord, TokenResponse
 
 
@@ -18,6 +18,7 @@ def mint_tokens(
     resource: str,
     policy: TokenPolicy,
     now: datetime,
+    granted_at: datetime | None = None,
 ) -> tuple[TokenResponse, tuple[TokenRecord, TokenRecord]]:
     """New random values and the records (digests only) to store for them. Nothing is saved
     here: the grant saves the records in the same step that claims its code or refresh token."""
@@ -45,7 +46,7 @@ def mint_tokens(
             # RFC 6749 §6: a new refresh token keeps the scope of the one it replaces.
             scope=refresh_scope if refresh_scope is not None else scope,
             issued_at=now,
-            expires_at=now + timedelta(seconds=policy.refresh_token_ttl),
+            expires_at=grant_lifetime.refresh_expiry(policy, now=now, granted_at=granted_at or now),
             resource=resource,
         ),
     )

@@ -113,6 +113,8 @@ class TokenRecord:
     rotated_at: datetime | None = None
     # RFC 8707 §2: the audience, the one resource this token is for (piksend.oauth.resources).
     resource: str = API_PATH
+    # When its consent was created, as read with the token (oauth/grant_lifetime.py).
+    granted_at: datetime | None = None
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.rotated_at is None and self.expires_at > now
@@ -143,8 +145,9 @@ class Profile:
 class TokenPolicy:
     issuer: str
     access_token_ttl: int = 3600
-    refresh_token_ttl: int = 30 * 24 * 3600
+    refresh_token_ttl: int = 30 * 24 * 3600  # a grant's idle timeout (oauth/grant_lifetime.py)
     code_ttl: int = 120
+    grant_max_age: int = 90 * 24 * 3600  # a grant's absolute lifetime (oauth/grant_lifetime.py)
 
 
 @dataclass(frozen=True)

@@ -124,8 +124,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError):
         if wants_json(request):
             extra = {"field": exc.field} if exc.field else {}
-            return json_error(exc.code, exc.description, exc.status, **extra)
-        return error_page(request, exc.description, status=exc.status)
+            response = json_error(exc.code, exc.description, exc.status, **extra)
+        else:
+            response = error_page(request, exc.description, status=exc.status)
+        # A rate limit's 429 carries Retry-After and its RateLimit fields (web/rate_limits.py).
+        response.headers.update(getattr(exc, "headers", {}))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from piksend.oauth import resources, scopes, tokens
+from piksend.oauth import grant_lifetime, resources, scopes, tokens
 from piksend.oauth.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from piksend.oauth.issuance import mint_tokens
 from piksend.oauth.stores import GrantStore
@@ -39,6 +39,7 @@ async def refresh(
         raise InvalidGrantError(REFRESH_REUSED)
     if record.expires_at <= now:
         raise InvalidGrantError("Refresh token has expired")
+    grant_lifetime.check_not_ended(policy, now=now, granted_at=record.granted_at)
 
     # RFC 8707 §2.2: a refresh may name the grant's resource again, never another one.
     resource = resources.narrowed(
@@ -67,6 +68,7 @@ async def refresh(
         resource=resource,
         policy=policy,
         now=now,
+        granted_at=record.granted_at,  # RFC 9700 §4.14.2: rotation never extends the grant
     )
     # The consent is guarded (and locked) first, then exactly one of any number of concurrent
     # requests claims the refresh token, and only its new pair is saved.

@@ -84,6 +84,7 @@ def token_from_row(row: Row) -> o.TokenRecord:
         revoked_at=row["revoked_at"],
         rotated_at=row["rotated_at"],
         resource=row["resource"],
+        granted_at=row["granted_at"],
     )
 
 

@@ -35,13 +35,19 @@ GET_CLIENT = Statement(
 )
 # The token with its owner's profile in one round trip: introspection needs the e-mail
 # (RFC 7662 §2.2 "username"), GET /api/v1/me the whole profile.
-_TOKEN_WITH_OWNER = select(
-    TOKEN,
-    USER.c.email.label("owner_email"),
-    USER.c.name.label("owner_name"),
-    USER.c.avatar_url.label("owner_avatar_url"),
-    USER.c.email_verified_at.label("owner_email_verified_at"),
-).join_from(TOKEN, USER, USER.c.id == TOKEN.c.user_id, isouter=True)
+_TOKEN_WITH_OWNER = (
+    select(
+        TOKEN,
+        USER.c.email.label("owner_email"),
+        USER.c.name.label("owner_name"),
+        USER.c.avatar_url.label("owner_avatar_url"),
+        USER.c.email_verified_at.label("owner_email_verified_at"),
+        # The grant's start, for its absolute lifetime (oauth/grant_lifetime.py): same round trip.
+        CONSENT.c.created_at.label("granted_at"),
+    )
+    .join_from(TOKEN, USER, USER.c.id == TOKEN.c.user_id, isouter=True)
+    .join(CONSENT, CONSENT.c.id == TOKEN.c.consent_id, isouter=True)
+)
 FIND_TOKEN = Statement(
     _TOKEN_WITH_OWNER.where(TOKEN.c.digest == _b("digest")),
     batch=BatchForm(_TOKEN_WITH_OWNER, TOKEN.c.digest, "digest"),

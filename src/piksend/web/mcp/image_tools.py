@@ -17,6 +17,7 @@ from piksend.fetch.http import FetchError, fetch_url
 from piksend.gallery import images
 from piksend.gallery.images import ImageView
 from piksend.gallery.pagination import DEFAULT_LIMIT
+from piksend.web import rate_limits
 from piksend.web.mcp.gallery_tools import Cursor, GalleryId, Limit
 from piksend.web.mcp.toolbox import Toolbox
 from piksend.web.routes.api_v1.images import ImageList, ImageOut
@@ -139,5 +140,6 @@ def register(box: Toolbox) -> None:
                 filename=filename,
                 title=title,
                 now=box.context.now(),
+                quota=rate_limits.upload_quota(box.context.settings),
             )
         return image_out(box.public_url, view)

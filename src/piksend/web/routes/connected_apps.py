@@ -22,7 +22,9 @@ router = APIRouter()
 @router.get("/settings/connected-apps")
 async def connected_apps(request: Request, user: SignedIn, revoked: str | None = None) -> Response:
     async with ctx(request).db.unit_of_work() as s:
-        connected = await connections.list_connected_apps(s, user_id=user.id)
+        connected = await connections.list_connected_apps(
+            s, user_id=user.id, policy=ctx(request).policy
+        )
     return page(
         request,
         "settings/connected_apps.html",
@@ -36,6 +38,7 @@ async def connected_apps(request: Request, user: SignedIn, revoked: str | None =
                 "scopes": [(sc, scopes.SCOPES.get(sc, sc)) for sc in a.scopes],
                 "authorized": when(a.authorized_at),
                 "last_used": when(a.last_used_at),
+                "access_ends": when(a.access_ends_at),
             }
             for a in connected
         ],

@@ -13,6 +13,7 @@ from piksend.accounts import security_log
 from piksend.oauth import authorization, resources, scopes
 from piksend.oauth.client_auth import authenticate_client
 from piksend.oauth.errors import (
+    InvalidClientError,
     InvalidRequestError,
     InvalidTargetError,
     OAuthError,
@@ -26,7 +27,7 @@ from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
-from piksend.web import cors, csrf, errors
+from piksend.web import cors, csrf, errors, rate_limits
 from piksend.web.auth import load_user, seen
 from piksend.web.context import ctx
 from piksend.web.hot import hot
@@ -209,6 +210,7 @@ def _decision(value: object) -> authorization.Decision | None:
 @hot
 async def token(request: Request):
     c = ctx(request)
+    params: dict[str, str] = {}
     try:
         params = await _token_params(request)
         async with c.db.oauth_unit(write=True) as store:
@@ -223,7 +225,7 @@ async def token(request: Request):
             )
     except OAuthError as exc:
         metrics_of(request).token_request_failed(exc)
-        return oauth_error_json(exc)
+        return await _refused(request, params, exc)
     metrics_of(request).token_request_done(params.get("grant_type"))
     return JSONResponse(result.to_dict(), headers=NO_STORE)
 
@@ -247,6 +249,7 @@ async def _client_call(
 ) -> JSONResponse:
     """Parse the body, authenticate the client (RFC 7009 §2.1, RFC 7662 §2.1), then act."""
     c = ctx(request)
+    params: dict[str, str] = {}
     try:
         params = await read_params(request)
         async with c.db.oauth_unit(write=not read_only) as store:
@@ -260,8 +263,18 @@ async def _client_call(
             )
             body = await action(params, client, store, c)
     except OAuthError as exc:
-        return oauth_error_json(exc)
+        return await _refused(request, params, exc)
     return JSONResponse(body, headers=NO_STORE)
+
+
+async def _refused(request: Request, params: dict[str, str], error: OAuthError) -> JSONResponse:
+    """The error's JSON; a failed client authentication is counted first, and answered 429
+    with Retry-After once past its limit (web/rate_limits.py). Only failures are counted."""
+    if isinstance(error, InvalidClientError):
+        limited = await rate_limits.client_auth_failed(request, params, error)
+        if limited is not None:
+            return limited
+    return oauth_error_json(error)
 
 
 @router.post("/api/oauth/revoke")

@@ -13,12 +13,14 @@ from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
+from starlette.responses import Response
 
 from piksend.gallery.pagination import MAX_LIMIT
 from piksend.oauth import resources
 from piksend.oauth.bearer import authenticate_bearer, require_scope
 from piksend.oauth.types import TokenRecord
 from piksend.storage.oauth import SqlOAuthStore
+from piksend.web import rate_limits
 from piksend.web.context import ctx
 from piksend.web.routes.api_docs import guarded
 
@@ -82,6 +84,7 @@ class Scoped:
 
         async def dependency(
             request: Request,
+            response: Response,
             session: AsyncSession = Depends(api_session, scope="function"),
         ) -> ApiCall:
             c = ctx(request)
@@ -91,6 +94,15 @@ class Scoped:
                 now=c.now(),
                 resource=resources.api_resource(c.policy.issuer),
                 scope=self.scope,
+            )
+            # Per token and per app (web/rate_limits.py): the RateLimit fields, or a 429.
+            response.headers.update(
+                await rate_limits.count_api_request(
+                    request,
+                    token_digest=record.digest,
+                    client_id=record.client_id,
+                    session=session,
+                )
             )
             return ApiCall(session=session, token=record)
 

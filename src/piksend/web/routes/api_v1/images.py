@@ -18,6 +18,7 @@ from piksend.errors import DomainError, PayloadTooLarge
 from piksend.gallery import images
 from piksend.gallery.images import IMAGE_TYPES, ImageMime, ImageView, Variant
 from piksend.gallery.pagination import DEFAULT_LIMIT
+from piksend.web import rate_limits
 from piksend.web.context import ctx
 from piksend.web.routes.api_v1.common import (
     ApiCall,
@@ -162,6 +163,7 @@ async def upload_image(request: Request, gallery_id: Id, call: ApiCall) -> Image
         filename=filename,
         title=title,
         now=c.now(),
+        quota=rate_limits.upload_quota(c.settings),
     )
     return image_out(request, view)
 

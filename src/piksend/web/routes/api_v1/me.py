@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from piksend.oauth import resources
 from piksend.oauth.bearer import authenticate_bearer
 from piksend.oauth.errors import BearerTokenError
+from piksend.web import rate_limits
 from piksend.web.context import ctx
 from piksend.web.hot import hot
 from piksend.web.routes.api_v1.common import scoped
@@ -39,12 +40,20 @@ async def me(request: Request) -> JSONResponse:
         raise BearerTokenError.invalid("The access token is invalid").at(
             resource_metadata=resources.metadata_url(api), scope=PROFILE.scope
         )
+    # Counting costs a write per request, so the hot /me is counted only when configured
+    # (PIKSEND_API_LIMIT_ME=1): by default it stays one round trip on PostgreSQL.
+    headers: dict[str, str] = {}
+    if c.settings.api_limit_me:
+        headers = await rate_limits.count_api_request(
+            request, token_digest=record.digest, client_id=record.client_id
+        )
     return JSONResponse(
-        {
+        headers=headers,
+        content={
             "id": user.id,
             "name": user.name,
             "email": user.email,
             "email_verified": user.email_verified,
             "avatar_url": user.avatar_url,
-        }
+        },
     )

@@ -17,6 +17,7 @@ from piksend.gallery import webhooks
 from piksend.gallery.pagination import DEFAULT_LIMIT
 from piksend.gallery.webhooks import DeliveryStatus, DeliveryView, Event, WebhookView
 from piksend.oauth.bearer import require_scope
+from piksend.web import rate_limits
 from piksend.web.context import ctx
 from piksend.web.routes.api_v1.common import (
     ApiCall,
@@ -159,6 +160,7 @@ async def create_webhook(request: Request, body: WebhookCreate, call: ApiCall) -
         description=body.description,
         allow_private=c.settings.webhooks_allow_private_targets,
         now=c.now(),
+        max_per_app=c.settings.webhooks_per_app,
     )
     return WebhookCreated(**webhook_out(view).model_dump(), secret=secret)
 
@@ -234,5 +236,12 @@ async def list_deliveries(
 )
 async def send_test_event(request: Request, webhook_id: Id, call: ApiCall) -> DeliveryOut:
     hook = await _own_webhook(call, webhook_id)
+    await rate_limits.limit_per_minute(
+        request,
+        name="webhook-tests",
+        quota=ctx(request).settings.webhook_tests_per_minute,
+        subject=f"{call.user_id}\n{call.token.client_id}",
+        session=call.session,
+    )
     delivery = await webhooks.send_test_event(call.session, webhook=hook, now=ctx(request).now())
     return delivery_out(delivery)
