@@ -21,6 +21,8 @@ from piksend.clock import utcnow
 from piksend.gallery.blob_sweep import BlobSweeper, SweepPolicy
 from piksend.gallery.blobs import LocalBlobStore
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
+from piksend.gallery.media import Decoder
+from piksend.gallery.stats import trim_visitors
 from piksend.mail.transports import transport_for
 from piksend.mail.worker import MailPolicy, MailWorker
 from piksend.oauth.types import TokenPolicy
@@ -97,6 +99,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     metrics = ops.build_metrics()
     throttle = sign_in_throttle(settings, build_counters(db, settings.redis_url))
     blobs = LocalBlobStore(settings.data_dir / "blobs")
+    decoder = Decoder(concurrency=settings.image_decodes)
     worker = DeliveryWorker(
         db,
         policy=DeliveryPolicy(
@@ -171,6 +174,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                             policy=policy,
                         ),
                         lambda: throttle.counters.sweep(before=clock() - counted_for),
+                        lambda: trim_visitors(db, today=clock().date()),
                     ],
                 )
             )
@@ -189,6 +193,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                 with contextlib.suppress(asyncio.CancelledError):
                     await trimmer
             await throttle.counters.close()
+            decoder.close()
             await db.dispose()
 
     app = FastAPI(
@@ -207,6 +212,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         clock=clock,
         blobs=blobs,
         throttle=throttle,
+        decoder=decoder,
     )
     mcp = build_mcp(app.state.ctx)
     app.state.mcp = mcp

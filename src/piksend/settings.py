@@ -31,6 +31,8 @@ class Settings:
     security_log_days: int = 90
     max_body_bytes: int = 64 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Issue 15, item 2: images decoded at once per process; more uploads wait their turn.
+    image_decodes: int = 2
     db_pool_size: int = 10
     trim_interval: float = 300.0  # seconds between rounds of trimming expired rows; 0 = off
     webhooks_allow_private_targets: bool = False
@@ -172,6 +174,7 @@ def settings_from_env(
         webhooks_allow_private_targets=env.get("PIKSEND_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
         db_pool_size=db_pool_size(env),
         trim_interval=float(env.get("PIKSEND_TRIM_INTERVAL", "300")),
+        image_decodes=_int(env, "PIKSEND_IMAGE_DECODES", Settings.image_decodes),
         webhook_poll_interval=float(env.get("PIKSEND_WEBHOOK_POLL_INTERVAL", "2")),
         webhook_backoff_base=float(env.get("PIKSEND_WEBHOOK_BACKOFF_BASE", "30")),
         webhook_max_attempts=int(env.get("PIKSEND_WEBHOOK_MAX_ATTEMPTS", "8")),

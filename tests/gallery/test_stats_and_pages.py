@@ -16,14 +16,15 @@ async def shared_gallery(world, visibility="public"):
 
 async def test_the_share_page_shows_thumbnails_and_counts_views(world, http, clock):
     gallery, image, path = await shared_gallery(world)
-    for _ in range(3):
-        page = await http.get(path)
+    for visitor in range(3):  # a view counts once per visitor per day: three visitors
+        page = await http.get(path, headers={"user-agent": f"Browser {visitor}"})
         assert page.status_code == 200
     assert f'src="{path}/thumbnails/{image["id"]}"' in page.text
     thumb = await http.get(f"{path}/thumbnails/{image['id']}")
     assert thumb.headers["content-type"] == "image/jpeg"
-    for _ in range(2):
-        assert (await http.get(f"{path}/images/{image['id']}")).status_code == 200
+    for visitor in range(2):
+        ua = {"user-agent": f"Browser {visitor}"}
+        assert (await http.get(f"{path}/images/{image['id']}", headers=ua)).status_code == 200
     download = await http.get(f"{path}/images/{image['id']}/download")
     assert download.headers["content-disposition"] == 'attachment; filename="photo.jpg"'
 
@@ -54,8 +55,8 @@ async def test_the_daily_series_keeps_each_day_apart(world, http, clock):
     first_day = clock.now.date()
     await http.get(path)
     clock.advance(24 * 3600)
-    await http.get(path)
-    await http.get(path)
+    await http.get(path, headers={"user-agent": "Browser 1"})
+    await http.get(path, headers={"user-agent": "Browser 2"})
     reader = await world.scoped("stats:read")  # a day later, the first token has expired
     response = await reader.get(
         "/api/v1/stats",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import socket
+
+from sqlalchemy import update
 
 from piksend.clients.connected_apps import revoke_access
 from piksend.gallery import webhook_signing
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
+from piksend.storage.tables import gallery as g
 from tests.support.images import make_image
 
 ALL_EVENTS = [
@@ -203,17 +209,66 @@ async def test_private_and_plain_http_targets_are_refused_unless_the_operator_al
 
 
 async def test_the_worker_refuses_to_deliver_to_a_private_address_when_not_allowed(
-    world, receiver, app, clock
+    world, receiver, app, clock, caplog
 ):
     hook = await register(world, receiver.url)
     await world.alice.create_gallery()
     strict = DeliveryWorker(
         app.state.ctx.db, policy=DeliveryPolicy(allow_private=False), clock=clock
     )
-    await strict.run_once()
+    with caplog.at_level(logging.WARNING, logger="piksend.webhooks"):
+        await strict.run_once()
     assert receiver.requests == []
     [log] = await deliveries(world, hook["id"])
-    assert log["last_error"] == "refused target: URL must use https"
+    assert log["last_error"] == "target not allowed"
+    assert refusals(caplog) == [f"webhook {hook['id']}: target refused: URL must use https"]
+
+
+def refusals(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "target refused" in r.getMessage()]
+
+
+async def point_hook_at(app, hook_id: str, url: str) -> None:
+    """What registration would refuse, as if the name had resolved publicly back then."""
+    async with app.state.ctx.db.unit_of_work() as session:
+        await session.execute(update(g.Webhook).where(g.Webhook.id == hook_id).values(url=url))
+
+
+def resolver_answering(monkeypatch, answers: dict[str, list[str]]) -> None:
+    async def getaddrinfo(host, port, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answers[host]]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+
+
+async def test_the_delivery_log_never_says_what_an_internal_name_resolves_to_or_whether_it_does(
+    world, receiver, app, clock, caplog, monkeypatch
+):
+    internal = await register(world, receiver.url, events=["gallery.created"])
+    missing = await register(world, receiver.url, events=["gallery.created"])
+    await point_hook_at(app, internal["id"], "https://db.corp.example/hook")
+    await point_hook_at(app, missing["id"], "https://nothing.corp.example/hook")
+    resolver_answering(monkeypatch, {"db.corp.example": ["10.1.2.3"]})
+    await world.alice.create_gallery()
+    strict = DeliveryWorker(
+        app.state.ctx.db, policy=DeliveryPolicy(allow_private=False), clock=clock
+    )
+    with caplog.at_level(logging.WARNING, logger="piksend.webhooks"):
+        await strict.run_once()
+
+    assert receiver.requests == []
+    for hook in (internal, missing):
+        [log] = await deliveries(world, hook["id"])
+        assert (log["last_status_code"], log["last_error"]) == (None, "target not allowed")
+    assert sorted(refusals(caplog)) == sorted(
+        [
+            f"webhook {internal['id']}: target refused: "
+            "host resolves to a non-public address (10.1.2.3)",
+            f"webhook {missing['id']}: target refused: could not resolve host",
+        ]
+    )
 
 
 async def test_a_receiver_answering_an_endless_body_does_not_hold_the_worker(world, app, clock):

@@ -41,6 +41,7 @@ async def test_a_gallery_is_created_listed_got_changed_and_deleted_through_the_t
         "cover_image_id": None,
         "image_count": 0,
         "share_url": created["share_url"],
+        "keep_location": False,
     }
     assert created["share_url"].startswith("http://127.0.0.1:8000/g/")
     assert await mcp.structured("list_galleries") == {"data": [created], "next_cursor": None}
@@ -56,6 +57,7 @@ async def test_a_gallery_is_created_listed_got_changed_and_deleted_through_the_t
         "cover_image_id": None,
         "image_count": 0,
         "share_url": None,
+        "keep_location": False,
     }
 
     assert await mcp.structured("delete_gallery", gallery_id=created["id"]) == {

@@ -23,7 +23,9 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class UnsafeTarget(Exception):
-    """The target is not allowed; ``message`` is safe to show to the user."""
+    """The target is not allowed. ``message`` is safe to show to whoever typed the URL at
+    registration; once resolved it may name an internal address, so at delivery it is for the
+    server's log only (issue 15, item 3)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -38,6 +38,7 @@ log = logging.getLogger("piksend.webhooks")
 
 BATCH = 20
 CONCURRENCY = 8
+TARGET_NOT_ALLOWED = "target not allowed"
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,11 @@ class DeliveryWorker:
                 hook.url, allow_private=self.policy.allow_private
             )
         except ssrf.UnsafeTarget as exc:
-            return Outcome(False, error=f"refused target: {exc.message}")
+            # Issue 15, item 3: the app reads the delivery log, so it learns only that the
+            # target was refused; why (what a host resolves to, or that it does not resolve,
+            # a DNS oracle into the operator's network) goes to the server's log alone.
+            log.warning("webhook %s: target refused: %s", hook.id, exc.message)
+            return Outcome(False, error=TARGET_NOT_ALLOWED)
         body = delivery.payload.encode()
         timestamp = int(self.clock().timestamp())
         headers = {

@@ -34,6 +34,8 @@ class GalleryView:
     cover_image_id: str | None
     share_token: str
     image_count: int
+    # Issue 15: off by default, so an upload's EXIF GPS location is removed from its original.
+    keep_location: bool
     created_at: datetime
     updated_at: datetime
 
@@ -69,6 +71,7 @@ def _view(row: g.Gallery, image_count: int) -> GalleryView:
         cover_image_id=row.cover_image_id,
         share_token=row.share_token,
         image_count=image_count,
+        keep_location=row.keep_location,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -122,6 +125,7 @@ async def create_gallery(
     visibility: Visibility,
     public_url: str,
     now: datetime,
+    keep_location: bool = False,
 ) -> GalleryView:
     row = g.Gallery(
         id=new_id("gal"),
@@ -131,6 +135,7 @@ async def create_gallery(
         visibility=str(visibility),
         cover_image_id=None,
         share_token=secrets.token_urlsafe(18),
+        keep_location=keep_location,
         created_at=now,
         updated_at=now,
     )
@@ -176,6 +181,8 @@ async def update_gallery(
                     "The cover image must be an image in this gallery", field="cover_image_id"
                 )
         row.cover_image_id = cover
+    if "keep_location" in changes:
+        row.keep_location = bool(changes["keep_location"])
     row.updated_at = now
     await session.flush()
     view = _view(row, await count_images(session, row.id))

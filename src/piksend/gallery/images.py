@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.errors import NotFound, ValidationError
-from piksend.gallery import media, webhooks
+from piksend.gallery import exif, media, webhooks
 from piksend.gallery.blobs import BlobNotFound, BlobStore
 from piksend.gallery.galleries import owned_row
 from piksend.gallery.pagination import Page, apply_cursor, page_of
@@ -118,6 +118,7 @@ async def upload_image(
     session: AsyncSession,
     *,
     blobs: BlobStore,
+    decoder: media.Decoder,
     owner_id: str,
     gallery_id: str,
     data: bytes,
@@ -128,21 +129,28 @@ async def upload_image(
 ) -> ImageView:
     """Inspect, store and record an upload, and commit it: a 201 means the row is durable.
 
+    The bytes are decoded once, by ``decoder`` (a bounded number at once per process); the
+    original is stored without its EXIF location unless the gallery keeps it
+    (:mod:`piksend.gallery.exif`: only the EXIF block's bytes change, never the pixels).
+
     The gallery is checked first (no file is written for an unknown one), then touched by one
     conditional UPDATE in the upload's transaction: a gallery deleted meanwhile matches no row
     and the upload answers 404, never a stale-row error; on PostgreSQL the row lock it takes
     makes a concurrent delete wait for this commit and then cascade to the new image. The
     files already written then belong to no row and are swept later.
     """
-    await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
+    gallery = await owned_row(session, owner_id=owner_id, gallery_id=gallery_id)
+    keep_location = gallery.keep_location
     if quota is not None:  # issue 15: before any decoding or file (gallery/upload_quota.py)
         await check_upload_quota(session, owner_id=owner_id, size=len(data), quota=quota, now=now)
     try:
-        info = await asyncio.to_thread(media.inspect_image, data)
-        thumbnail = await asyncio.to_thread(media.make_thumbnail, data, size=THUMBNAIL_SIZE)
-    except media.UnsupportedImage as exc:
+        prepared = await decoder.prepare(data, size=THUMBNAIL_SIZE)
+        if not keep_location:
+            data = await asyncio.to_thread(exif.strip_location, data)
+    except (media.UnsupportedImage, exif.MalformedExif) as exc:
         raise ValidationError(exc.message, field="file") from None
-    thumb_mime = "image/png" if thumbnail.startswith(b"\x89PNG") else "image/jpeg"
+    info, thumbnail = prepared.info, prepared.thumbnail
+    thumb_mime = prepared.thumbnail_mime_type
     blob_key = await asyncio.to_thread(blobs.put, data)
     thumbnail_key = await asyncio.to_thread(blobs.put, thumbnail)
     touched = await session.execute(

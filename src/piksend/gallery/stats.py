@@ -2,19 +2,28 @@
 
 An UPSERT (``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``) is one statement, cheap and
 correct under concurrency on SQLite and PostgreSQL alike: no read-then-write gap loses a view.
+
+A view counts once per visitor per UTC day (issue 15, item 4): ``count_once`` first inserts
+the visitor's digest — HMAC-SHA-256 (RFC 2104) of what was viewed, the client's address and
+its user agent, keyed by a salt derived from the secret key and the day — with ``ON CONFLICT
+DO NOTHING``; only the insert that wins counts. The address and user agent are never stored,
+and once the day is over its salt is used no more and ``trim_visitors`` deletes its digests.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.errors import DomainError
+from piksend.storage.engine import Database
 from piksend.storage.tables import gallery as g
 
 MAX_RANGE_DAYS = 366
@@ -44,6 +53,67 @@ async def count(session: AsyncSession, *, gallery_id: str, counter: Counter, day
         set_={counter.value: table.c[counter.value] + 1},
     )
     await session.execute(statement)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is viewing, as the web layer sees it; only ever hashed (see the module)."""
+
+    address: str
+    user_agent: str
+
+
+def visitor_digest(*, secret_key: str, day: date, viewed: str, visitor: Visitor) -> str:
+    """The keyed, day-salted digest of one visitor viewing ``viewed`` on ``day``."""
+    salt = hmac.new(secret_key.encode(), f"piksend views {day.isoformat()}".encode(), "sha256")
+    message = "\x00".join((viewed, visitor.address, visitor.user_agent)).encode()
+    return hmac.new(salt.digest(), message, hashlib.sha256).hexdigest()
+
+
+async def count_once(
+    session: AsyncSession,
+    *,
+    gallery_id: str,
+    counter: Counter,
+    viewed: str,
+    visitor: Visitor,
+    secret_key: str,
+    day: date,
+) -> bool:
+    """Count the view unless this visitor was counted for ``viewed`` today; True if counted."""
+    digest = visitor_digest(
+        secret_key=secret_key, day=day, viewed=f"{counter}:{viewed}", visitor=visitor
+    )
+    table = g.GalleryVisitor.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    first = await session.execute(
+        insert(table)
+        .values(digest=digest, day=day)
+        .on_conflict_do_nothing(index_elements=[table.c.digest])
+        .returning(table.c.digest)
+    )
+    if first.scalar_one_or_none() is None:
+        return False
+    await count(session, gallery_id=gallery_id, counter=counter, day=day)
+    return True
+
+
+async def trim_visitors(db: Database, *, today: date, batch: int = 1000) -> dict[str, int]:
+    """Delete the digests of the days before ``today``, in bounded batches."""
+    table = g.GalleryVisitor.__table__
+    total = 0
+    for _ in range(50):
+        doomed = select(table.c.digest).where(table.c.day < today).limit(batch)
+        async with db.unit_of_work() as session:
+            connection = await session.connection()
+            result = await connection.execute(
+                delete(table).where(table.c.digest.in_(doomed.scalar_subquery()))
+            )
+        total += result.rowcount
+        if result.rowcount < batch:
+            break
+    return {"gallery_visitors": total}
 
 
 @dataclass(frozen=True)

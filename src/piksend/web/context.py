@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from piksend.accounts.throttle import SignInThrottle
 from piksend.gallery.blobs import BlobStore
+from piksend.gallery.media import Decoder
 from piksend.oauth.types import TokenPolicy
 from piksend.settings import Settings
 from piksend.storage.engine import Database
@@ -25,6 +26,7 @@ class AppContext:
     clock: Callable[[], datetime]
     blobs: BlobStore
     throttle: SignInThrottle
+    decoder: Decoder  # issue 15: the process's bounded image decodes
 
     def now(self) -> datetime:
         return self.clock()

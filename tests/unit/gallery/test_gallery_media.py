@@ -143,7 +143,7 @@ def test_other_pillow_formats_are_rejected(fmt: str) -> None:
 
 
 def test_dimension_bomb_over_limit_is_rejected() -> None:
-    bomb = _png_header_only(8_000, 8_000)  # 64 Mpx, above the 40 Mpx default
+    bomb = _png_header_only(12_000, 12_000)  # 144 Mpx, above the 120 Mpx default
 
     with pytest.raises(UnsupportedImage, match="too large"):
         inspect_image(bomb)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +32,8 @@ class Gallery(Base):
     # service clears it when the image goes.
     cover_image_id: Mapped[str | None] = mapped_column(String(40))
     share_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Issue 15: uploads keep their EXIF location only when the owner turns this on.
+    keep_location: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -70,6 +73,16 @@ class GalleryDailyStats(Base):
     gallery_views: Mapped[int] = mapped_column(Integer, default=0)
     image_views: Mapped[int] = mapped_column(Integer, default=0)
     downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GalleryVisitor(Base):
+    """Issue 15, item 4: a view already counted today. Only a keyed digest of what was viewed,
+    the visitor's address and user agent, salted with the day, is kept; trimmed daily."""
+
+    __tablename__ = "gallery_visitors"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
 
 
 class Webhook(Base):

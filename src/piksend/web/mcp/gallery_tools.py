@@ -37,6 +37,7 @@ def gallery_out(public_url: str, view: GalleryView) -> GalleryOut:
         cover_image_id=view.cover_image_id,
         image_count=view.image_count,
         share_url=f"{public_url}{path}" if path else None,
+        keep_location=view.keep_location,
         created_at=view.created_at,
         updated_at=view.updated_at,
     )

@@ -134,6 +134,7 @@ def register(box: Toolbox) -> None:
             view = await images.upload_image(
                 call.session,
                 blobs=box.context.blobs,
+                decoder=box.context.decoder,
                 owner_id=call.user_id,
                 gallery_id=gallery_id,
                 data=data,

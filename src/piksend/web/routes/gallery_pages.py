@@ -1,4 +1,5 @@
-"""Gallery pages: the public page at a share link (counted), and the owner's own view."""
+"""Gallery pages: the public page at a share link (counted once per visitor per day), and the
+owner's own view."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from piksend.gallery import galleries, images, stats
 from piksend.gallery.galleries import GalleryView, Visibility
 from piksend.gallery.images import ImageView, Variant
 from piksend.web.auth import load_user, login_redirect
+from piksend.web.client_address import client_address
 from piksend.web.context import ctx
 from piksend.web.render import page
 
@@ -22,6 +24,10 @@ router = APIRouter(include_in_schema=False)
 
 def _not_found() -> NotFound:
     return NotFound("This gallery does not exist or is not shared.")
+
+
+def _visitor(request: Request) -> stats.Visitor:
+    return stats.Visitor(client_address(request), request.headers.get("user-agent", ""))
 
 
 async def _blob(
@@ -46,8 +52,14 @@ async def shared_gallery(request: Request, share_token: str):
         if gallery is None:
             raise _not_found()
         shown = await images.gallery_images(s, gallery_id=gallery.id)
-        await stats.count(
-            s, gallery_id=gallery.id, counter=stats.Counter.GALLERY_VIEW, day=c.now().date()
+        await stats.count_once(
+            s,
+            gallery_id=gallery.id,
+            counter=stats.Counter.GALLERY_VIEW,
+            viewed=gallery.id,
+            visitor=_visitor(request),
+            secret_key=c.settings.secret_key,
+            day=c.now().date(),
         )
     headers = {}
     if gallery.visibility is Visibility.UNLISTED:
@@ -74,7 +86,15 @@ async def _shared_image(
         if image is None:
             raise NotFound("No such image in this gallery.")
         if counter is not None:
-            await stats.count(s, gallery_id=gallery.id, counter=counter, day=c.now().date())
+            await stats.count_once(
+                s,
+                gallery_id=gallery.id,
+                counter=counter,
+                viewed=image.id,
+                visitor=_visitor(request),
+                secret_key=c.settings.secret_key,
+                day=c.now().date(),
+            )
     return image
 
 

@@ -33,6 +33,12 @@ router = APIRouter(tags=["galleries"])
 VisibilityName = Literal["private", "unlisted", "public"]
 
 
+_KEEP_LOCATION = (
+    "Whether uploads keep their EXIF GPS location; false (the default) removes it from the "
+    "stored original, changing no pixel"
+)
+
+
 class GalleryOut(BaseModel):
     id: str
     title: str
@@ -41,6 +47,7 @@ class GalleryOut(BaseModel):
     cover_image_id: str | None
     image_count: int
     share_url: str | None = Field(description="The public page; null while private")
+    keep_location: bool = Field(description=_KEEP_LOCATION)
     created_at: datetime
     updated_at: datetime
 
@@ -54,6 +61,7 @@ class GalleryCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     visibility: VisibilityName = "private"
+    keep_location: bool = Field(default=False, description=_KEEP_LOCATION)
 
 
 class GalleryPatch(Strict):
@@ -63,6 +71,7 @@ class GalleryPatch(Strict):
     cover_image_id: str | None = Field(
         default=None, max_length=40, description="An image of this gallery, or null for none"
     )
+    keep_location: bool = omittable(description=_KEEP_LOCATION)
 
 
 def gallery_out(request: Request, view: GalleryView) -> GalleryOut:
@@ -75,6 +84,7 @@ def gallery_out(request: Request, view: GalleryView) -> GalleryOut:
         cover_image_id=view.cover_image_id,
         image_count=view.image_count,
         share_url=f"{ctx(request).settings.public_url}{path}" if path else None,
+        keep_location=view.keep_location,
         created_at=view.created_at,
         updated_at=view.updated_at,
     )
@@ -109,6 +119,7 @@ async def create_gallery(request: Request, body: GalleryCreate, call: ApiCall) -
         visibility=Visibility(body.visibility),
         public_url=c.settings.public_url,
         now=c.now(),
+        keep_location=body.keep_location,
     )
     return gallery_out(request, view)
 

@@ -157,6 +157,7 @@ async def upload_image(request: Request, gallery_id: Id, call: ApiCall) -> Image
     view = await images.upload_image(
         call.session,
         blobs=c.blobs,
+        decoder=c.decoder,
         owner_id=call.user_id,
         gallery_id=gallery_id,
         data=data,
