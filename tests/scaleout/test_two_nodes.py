@@ -14,7 +14,7 @@ import pytest
 
 from tests.support import db as testdb
 from tests.support.driver import OAuthDriver, RegisteredApp
-from tests.support.live import live_server
+from tests.support.live import free_port, live_server
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 EMAIL, PASSWORD = "alice@example.com", "correct horse battery"
@@ -27,11 +27,20 @@ def nodes(tmp_path_factory):
         pytest.skip(testdb.PG_SKIP_REASON + " (two nodes need one shared PostgreSQL)")
     database = testdb.create_pg_database(url)
     # Every node needs the same secret key (CSRF and cookies) and the same database.
-    shared = {"PIKSEND_SECRET_KEY": secrets.token_urlsafe(32), "PIKSEND_TRIM_INTERVAL": "0"}
+    # Reuse detection itself, no grace retries (tests/http/test_refresh_grace.py).
+    # ... and, behind one load balancer, one public URL: the issuer, and the resource every
+    # token is bound to (RFC 8707), so a token from node A is for node B's API too.
+    port_a = free_port()
+    shared = {
+        "PIKSEND_PUBLIC_URL": f"http://127.0.0.1:{port_a}",
+        "PIKSEND_SECRET_KEY": secrets.token_urlsafe(32),
+        "PIKSEND_TRIM_INTERVAL": "0",
+        "PIKSEND_REFRESH_GRACE_SECONDS": "0",
+    }
     try:
         # B starts after A has migrated the empty database, so they never race to.
         with (
-            live_server(tmp_path_factory.mktemp("node-a"), database, **shared) as a,
+            live_server(tmp_path_factory.mktemp("node-a"), database, port=port_a, **shared) as a,
             live_server(tmp_path_factory.mktemp("node-b"), database, **shared) as b,
         ):
             a.cli("users", "create", "--email", EMAIL, "--password", PASSWORD)
