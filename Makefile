@@ -20,12 +20,12 @@ typecheck: venv                  ## mypy (the oauth core under the strict flags)
 	$(BIN)/lint-imports
 
 test: venv                       ## the whole suite on SQLite (PostgreSQL variants skip)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4 --dist loadfile
 
 pg-test: venv                    ## the whole suite on SQLite and PostgreSQL (PG_URL: an empty database)
 	psql -q "$(PG_URL)" -c 'select 1' >/dev/null 2>&1 || \
 	  psql -q -h 127.0.0.1 -U postgres -c 'CREATE DATABASE $(lastword $(subst /, ,$(PG_URL)))'
-	PIKSEND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest
+	PIKSEND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -n 4 --dist loadfile
 
 bench: venv                      ## piksend's own benchmark (needs wrk); see bench/README in RESULTS.md
 	PYTHONPATH=src $(BIN)/python bench/run.py
