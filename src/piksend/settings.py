@@ -140,7 +140,7 @@ def load_secret_key(data_dir: Path) -> str:
     env = os.environ.get("PIKSEND_SECRET_KEY")
     if env:
         return env
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
@@ -160,7 +160,8 @@ def settings_from_env(
 ) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("PIKSEND_DATA_DIR", "./piksend-data")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # Issue 17, item 8: the owner's only (0700), as are the files made in it (0600).
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     database_url = env.get("PIKSEND_DATABASE_URL") or _default_sqlite_url(data_dir)
     shown_host = f"[{host}]" if ":" in host else host
     if shown_host in ("0.0.0.0", "[::]"):

@@ -15,10 +15,11 @@ from tests.support import db as testdb
 from tests.support.live import server_env
 
 
-def run(env, *args, check=True):
+def run(env, *args, check=True, input=""):
     return subprocess.run(
         [sys.executable, "-m", "piksend", *args],
         env=env,
+        input=input,
         capture_output=True,
         text=True,
         timeout=120,
@@ -33,9 +34,7 @@ def env(tmp_path):
 
 def test_users_and_apps_create_print_json_and_store_only_the_secret_digest(env, tmp_path):
     user = json.loads(
-        run(
-            env, "users", "create", "--email", "Dev@Example.com", "--password", "s3cret-pass"
-        ).stdout
+        run(env, "users", "create", "--email", "Dev@Example.com", input="s3cret-pass\n").stdout
     )
     assert user["email"] == "dev@example.com"
     created = json.loads(
@@ -67,7 +66,7 @@ def test_users_and_apps_create_print_json_and_store_only_the_secret_digest(env, 
 
 
 def test_apps_create_rejects_an_http_redirect_uri_with_a_clear_message(env):
-    run(env, "users", "create", "--email", "dev@example.com", "--password", "s3cret-pass")
+    run(env, "users", "create", "--email", "dev@example.com", input="s3cret-pass\n")
     result = run(
         env,
         "apps",
@@ -90,15 +89,14 @@ def test_apps_create_rejects_an_http_redirect_uri_with_a_clear_message(env):
 
 
 def test_duplicate_user_is_a_clear_error(env):
-    run(env, "users", "create", "--email", "dev@example.com", "--password", "s3cret-pass")
+    run(env, "users", "create", "--email", "dev@example.com", input="s3cret-pass\n")
     result = run(
         env,
         "users",
         "create",
         "--email",
         "dev@example.com",
-        "--password",
-        "s3cret-pass",
+        input="s3cret-pass\n",
         check=False,
     )
     assert result.returncode == 1
@@ -155,9 +153,7 @@ def test_cli_works_on_postgresql(tmp_path):
     try:
         env = server_env(tmp_path / "d", url)
         out = json.loads(
-            run(
-                env, "users", "create", "--email", "pg@example.com", "--password", "s3cret-pass"
-            ).stdout
+            run(env, "users", "create", "--email", "pg@example.com", input="s3cret-pass\n").stdout
         )
         assert out["email"] == "pg@example.com"
     finally:
@@ -165,7 +161,7 @@ def test_cli_works_on_postgresql(tmp_path):
 
 
 def test_apps_create_public_prints_auth_method_none_and_no_secret(env, tmp_path):
-    run(env, "users", "create", "--email", "dev@example.com", "--password", "s3cret-pass")
+    run(env, "users", "create", "--email", "dev@example.com", input="s3cret-pass\n")
     created = json.loads(
         run(
             env,
@@ -201,7 +197,7 @@ def test_apps_create_public_prints_auth_method_none_and_no_secret(env, tmp_path)
 
 
 def test_apps_create_refuses_a_private_use_scheme_without_public_naming_the_fix(env):
-    run(env, "users", "create", "--email", "dev@example.com", "--password", "s3cret-pass")
+    run(env, "users", "create", "--email", "dev@example.com", input="s3cret-pass\n")
     result = run(
         env,
         "apps",

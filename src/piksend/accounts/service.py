@@ -103,14 +103,15 @@ async def authenticate(
 ) -> Account | None:
     """The account for these credentials, or None. The attempt is counted before its password
     is checked and TooManyRequests raised over a limit (accounts/throttle.py); no connection
-    is held while argon2 runs."""
+    is held while argon2 runs. A disabled account (accounts/admin.py) never signs in, and is
+    answered exactly as a wrong password."""
     email = normalise_email(email)
     async with db.reader() as session:
         row = await session.scalar(select(t.User).where(t.User.email == email))
     known = row is not None and throttle.device_account(device, now=now) == row.id
     admission = await throttle.admit(email=email, address=address, known_device=known, now=now)
     ok = await verify_password(row.password_hash if row else None, password)
-    if row is None or not ok:
+    if row is None or not ok or row.disabled_at is not None:  # accounts/admin.py: disabled
         return None
     await throttle.forgive(admission)
     return _account(row)
@@ -138,7 +139,9 @@ async def session_user(session: AsyncSession, value: str | None, now: datetime) 
             select(t.User)
             .join(t.BrowserSession, t.BrowserSession.user_id == t.User.id)
             .where(
-                t.BrowserSession.digest == tokens.digest(value), t.BrowserSession.expires_at > now
+                t.BrowserSession.digest == tokens.digest(value),
+                t.BrowserSession.expires_at > now,
+                t.User.disabled_at.is_(None),
             )
         )
     ).scalar_one_or_none()

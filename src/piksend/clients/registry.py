@@ -123,6 +123,20 @@ async def list_apps(session: AsyncSession, *, owner_id: str) -> list[App]:
     return [_app(r) for r in rows]
 
 
+async def find_app(session: AsyncSession, *, client_id: str) -> App:
+    """Any app by its client_id, whoever owns it (the operator's ``piksend apps show``)."""
+    row = await session.get(t.Client, client_id) if len(client_id) <= 64 else None
+    if row is None:
+        raise NotFound(f"No app with client_id {client_id[:64]}")
+    return _app(row)
+
+
+async def all_apps(session: AsyncSession) -> list[App]:
+    """Every app, oldest first, including those no person owns (``piksend apps list``)."""
+    rows = await session.scalars(select(t.Client).order_by(t.Client.created_at, t.Client.id))
+    return [_app(r) for r in rows]
+
+
 async def update_app(
     session: AsyncSession, *, owner_id: str, client_id: str, fields: AppFields, now: datetime
 ) -> App:

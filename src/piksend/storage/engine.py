@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -45,11 +46,23 @@ DEFAULT_SQLITE_BUSY_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection (asyncpg's own is 60)
 
 
+def create_private_file(path: str | None) -> None:
+    """Create the SQLite file for its owner only (0600) before SQLite does with the umask's
+    mode (0644 by default; issue 17, item 8); its -wal and -shm files take the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # it exists, or cannot be made: SQLite opens it or says why
+        return
+
+
 def configure_sqlite(engine, *, busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT) -> None:
     """WAL for concurrent readers, foreign keys on, and a bounded busy wait: a writer waits
     ``busy_timeout`` seconds for a write lock held elsewhere, then fails with SQLITE_BUSY,
     which the web layer answers 503 (``storage.unavailable``) instead of hanging."""
     busy_ms = max(0, round(busy_timeout * 1000))
+    create_private_file(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

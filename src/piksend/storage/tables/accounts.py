@@ -23,6 +23,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When the owner proved they read ``email``; None until then, and again after a change.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When an operator disabled the account (``piksend users disable``): no sign-in, no session.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class BrowserSession(Base):
