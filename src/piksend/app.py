@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         refresh_token_ttl=settings.refresh_token_ttl,
         code_ttl=settings.code_ttl,
         grant_max_age=settings.grant_max_age,
+        refresh_grace_seconds=settings.refresh_grace_seconds,
     )
 
     metrics = ops.build_metrics()

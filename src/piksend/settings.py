@@ -22,6 +22,9 @@ class Settings:
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 30 * 24 * 3600
     code_ttl: int = 120
+    # Issue 10, item 5 (oauth/refresh_grace.py): a rotated refresh token presented again this
+    # many seconds after its rotation, its successor unused, gets the same successor; 0 = off.
+    refresh_grace_seconds: int = 60
     pending_authorization_ttl: int = 600
     # Issue 14, item 5 (accounts/sessions.py): a browser session ends after this many days
     # without a page view, and this many days after sign-in whatever happens; the security
@@ -195,6 +198,7 @@ def settings_from_env(
         dynamic_client_ttl=int(env.get("PIKSEND_DYNAMIC_CLIENT_TTL", "3")),
         trusted_proxies=trusted_proxies(env.get("PIKSEND_TRUSTED_PROXIES", "")),
         redis_url=env.get("PIKSEND_REDIS_URL") or None,
+        refresh_grace_seconds=refresh_grace_seconds(env.get("PIKSEND_REFRESH_GRACE_SECONDS", "")),
         signin_window=_int(env, "PIKSEND_SIGNIN_WINDOW", Settings.signin_window),
         signin_max_per_address=_int(
             env, "PIKSEND_SIGNIN_MAX_PER_ADDRESS", Settings.signin_max_per_address
@@ -241,6 +245,14 @@ def _limits_from_env(env) -> dict[str, Any]:
     }
     values["api_limit_me"] = env.get("PIKSEND_API_LIMIT_ME", "") == "1"
     return values
+
+
+def refresh_grace_seconds(value: str) -> int:
+    """PIKSEND_REFRESH_GRACE_SECONDS: whole seconds, 0 (grace retries off) or more."""
+    seconds = int(value) if value.strip() else Settings.refresh_grace_seconds
+    if seconds < 0:
+        raise ValueError("PIKSEND_REFRESH_GRACE_SECONDS must be 0 or more")
+    return seconds
 
 
 def trusted_proxies(value: str) -> tuple[str, ...]:

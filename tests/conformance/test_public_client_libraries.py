@@ -39,7 +39,9 @@ PRIVATE_USE_REDIRECT = "com.example.photos:/oauth/callback"
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request, tmp_path_factory):
-    with live_on(request.param, tmp_path_factory.mktemp("public")) as live:
+    # Reuse detection itself, no grace retries (tests/http/test_refresh_grace.py).
+    grace_off = {"PIKSEND_REFRESH_GRACE_SECONDS": "0"}
+    with live_on(request.param, tmp_path_factory.mktemp("public"), **grace_off) as live:
         create_user(live, EMAIL)
         yield live
 

@@ -19,6 +19,12 @@ INACTIVE = {"active": False}
 
 
 @pytest.fixture
+def settings(settings):
+    """Reuse detection itself, with no grace retries (those: tests/http/test_refresh_grace.py)."""
+    return settings.with_(refresh_grace_seconds=0)
+
+
+@pytest.fixture
 async def other(driver, alice):
     """A second confidential app of the same developer: the same user, another client."""
     return await driver.register_app(

@@ -77,9 +77,10 @@ async def test_metrics_count_issued_refreshed_and_revoked_tokens(driver, registe
     assert sample(text, "piksend_refresh_token_reuse_detections_total") == 0.0
 
 
-async def test_metrics_count_refresh_token_reuse(driver, registered, http):
+async def test_metrics_count_refresh_token_reuse(driver, registered, http, clock):
     tokens = await driver.tokens(registered)
     assert (await driver.refresh(registered, tokens["refresh_token"])).status_code == 200
+    clock.advance(61)  # past the grace window (60 s): reuse, not a retry
     reused = await driver.refresh(registered, tokens["refresh_token"])
     assert reused.status_code == 400
     text = (await http.get("/metrics")).text

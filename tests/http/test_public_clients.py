@@ -24,6 +24,12 @@ FAMILY_REVOKED = {"error": "invalid_grant", "error_description": "Refresh token 
 
 
 @pytest.fixture
+def settings(settings):
+    """Reuse detection itself, with no grace retries (those: tests/http/test_refresh_grace.py)."""
+    return settings.with_(refresh_grace_seconds=0)
+
+
+@pytest.fixture
 async def public_app(driver, alice):
     return await driver.register_app(
         alice.id,

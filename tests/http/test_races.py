@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 CONCURRENCY = 20
 REFRESH_REUSED = {
     "error": "invalid_grant",
     "error_description": "Refresh token has already been used; the authorization has been revoked",
 }
 REFRESH_REVOKED = {"error": "invalid_grant", "error_description": "Refresh token has been revoked"}
+
+
+@pytest.fixture
+def settings(settings):
+    """Reuse detection itself, with no grace retries (those: tests/http/test_refresh_grace.py)."""
+    return settings.with_(refresh_grace_seconds=0)
 
 
 async def test_twenty_concurrent_exchanges_of_one_code_yield_exactly_one_token(driver, registered):

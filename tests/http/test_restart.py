@@ -50,7 +50,8 @@ async def signed_in_app(server: LiveServer, http: httpx.AsyncClient) -> Register
 
 
 async def test_tokens_codes_and_sessions_survive_a_real_restart(tmp_path, database):
-    with live_server(tmp_path / "data", database) as server:
+    # Reuse detection across the restart (grace retries: tests/faults/test_refresh_crash.py).
+    with live_server(tmp_path / "data", database, PIKSEND_REFRESH_GRACE_SECONDS="0") as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as before:
             driver = OAuthDriver(before, app=None)
             app = await signed_in_app(server, before)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from piksend.oauth.refresh_grace import RetryCopy
 from piksend.oauth.types import (
     AuthorizationCode,
     PendingAuthorization,
@@ -269,3 +270,91 @@ async def test_a_record_that_names_no_resource_reads_back_as_the_api_path(store)
     assert (await store.find_token("1" * 64)).resource == "/api/v1"
     assert (await store.find_code("c" * 64)).resource == "/api/v1"
     assert (await store.get_pending("p1", "usr_a")).resource == "/api/v1"
+
+
+# Issue 10, item 5 (piksend.oauth.refresh_grace, RFC 9700 §4.14.2): the successor response
+# kept for grace retries, sealed for the holder of the rotated token.
+OLD = "pks_rt_" + "o" * 43  # the rotated token in clear: the key, never stored
+OLD_DIGEST = "r" * 64
+KEPT = '{"access_token":"pks_at_kept","refresh_token":"pks_rt_kept"}'
+
+
+def keep_copy(consent_id, *, until=NOW + timedelta(seconds=60), successor=NEW[1]):
+    return RetryCopy(
+        digest=OLD_DIGEST,
+        presented=OLD,
+        successor=successor,
+        consent_id=consent_id,
+        client_id="cli_1",
+        response=KEPT,
+        expires_at=until,
+    )
+
+
+async def rotated_with_copy(store) -> str:
+    cid = await consent(store)
+    await store.save_tokens(token(cid, OLD_DIGEST, TokenKind.REFRESH))
+    outcome = await store.rotate_refresh_token(
+        OLD_DIGEST, cid, new_pair(cid), NOW, keep=keep_copy(cid)
+    )
+    assert outcome is Transition.DONE
+    return cid
+
+
+async def test_a_rotation_keeps_its_successor_response_for_the_old_tokens_holder_only(store):
+    await rotated_with_copy(store)
+    assert await store.find_retry(OLD_DIGEST, OLD, NOW) == KEPT
+    assert await store.find_retry(OLD_DIGEST, OLD, NOW + timedelta(seconds=59)) == KEPT
+    assert await store.find_retry(OLD_DIGEST, "pks_rt_" + "x" * 43, NOW) is None
+    assert await store.find_retry(NEW[1], OLD, NOW) is None
+
+
+async def test_a_kept_response_is_gone_when_its_window_ends(store):
+    await rotated_with_copy(store)
+    assert await store.find_retry(OLD_DIGEST, OLD, NOW + timedelta(seconds=60)) is None
+
+
+async def test_the_successors_first_use_ends_the_kept_response(store):
+    cid = await rotated_with_copy(store)
+    again = (token(cid, "6" * 64), token(cid, "7" * 64, TokenKind.REFRESH))
+    assert await store.rotate_refresh_token(NEW[1], cid, again, NOW) is Transition.DONE
+    assert await store.find_retry(OLD_DIGEST, OLD, NOW) is None
+
+
+async def test_a_revoked_successor_or_consent_ends_the_kept_response(store):
+    cid = await rotated_with_copy(store)
+    await store.revoke_token(NEW[1], NOW)
+    assert await store.find_retry(OLD_DIGEST, OLD, NOW) is None
+    other = await rotated_with_other_old_token(store)
+    assert await store.find_retry("q" * 64, OLD, NOW) == KEPT
+    await store.revoke_consent(other, NOW)
+    assert await store.find_retry("q" * 64, OLD, NOW) is None
+    assert cid != other
+
+
+async def rotated_with_other_old_token(store) -> str:
+    cid = await consent(store)
+    await store.save_tokens(token(cid, "q" * 64, TokenKind.REFRESH))
+    copy = replace(keep_copy(cid, successor="8" * 64), digest="q" * 64)
+    pair = (token(cid, "9" * 64), token(cid, "8" * 64, TokenKind.REFRESH))
+    assert await store.rotate_refresh_token("q" * 64, cid, pair, NOW, keep=copy) is (
+        Transition.DONE
+    )
+    return cid
+
+
+async def test_a_lost_claim_or_a_revoked_consent_keeps_no_response(store):
+    cid = await rotated_with_copy(store)
+    again = (token(cid, "6" * 64), token(cid, "7" * 64, TokenKind.REFRESH))
+    copy = replace(keep_copy(cid, successor="7" * 64), response='{"second":"pair"}')
+    lost = await store.rotate_refresh_token(OLD_DIGEST, cid, again, NOW, keep=copy)
+    assert lost is Transition.CLAIM_LOST
+    assert await store.find_retry(OLD_DIGEST, OLD, NOW) == KEPT  # still the winner's
+    revoked = await consent(store)
+    await store.save_tokens(token(revoked, "q" * 64, TokenKind.REFRESH))
+    await store.revoke_consent(revoked, NOW)
+    copy = replace(keep_copy(revoked, successor="8" * 64), digest="q" * 64)
+    pair = (token(revoked, "9" * 64), token(revoked, "8" * 64, TokenKind.REFRESH))
+    outcome = await store.rotate_refresh_token("q" * 64, revoked, pair, NOW, keep=copy)
+    assert outcome is Transition.CONSENT_REVOKED
+    assert await store.find_retry("q" * 64, OLD, NOW) is None

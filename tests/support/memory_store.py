@@ -10,6 +10,7 @@ import itertools
 from dataclasses import replace
 from datetime import datetime
 
+from piksend.oauth.refresh_grace import RetryCopy
 from piksend.oauth.stores import redeem_code_in_steps, rotate_refresh_token_in_steps
 from piksend.oauth.types import (
     AuthorizationCode,
@@ -19,6 +20,7 @@ from piksend.oauth.types import (
     TokenRecord,
     Transition,
 )
+from piksend.storage.oauth import sealed
 
 
 class MemoryOAuthStore:
@@ -29,6 +31,8 @@ class MemoryOAuthStore:
         self.codes: dict[str, AuthorizationCode] = {}
         self.tokens: dict[str, TokenRecord] = {}
         self.usernames: dict[str, str] = {}
+        # Kept successor responses by rotated token digest: sealed exactly as SQL keeps them.
+        self.retries: dict[str, dict] = {}
         self._ids = itertools.count(1)
 
     async def get_client(self, client_id: str) -> Client | None:
@@ -74,6 +78,9 @@ class MemoryOAuthStore:
         for digest, record in list(self.tokens.items()):
             if record.consent_id == consent_id and record.revoked_at is None:
                 self.tokens[digest] = replace(record, revoked_at=now)
+        for digest, kept in list(self.retries.items()):
+            if kept["consent_id"] == consent_id:
+                del self.retries[digest]
 
     async def save_code(self, code: AuthorizationCode, now: datetime) -> None:
         self.codes[code.digest] = code
@@ -120,8 +127,34 @@ class MemoryOAuthStore:
     async def redeem_code(self, digest, consent_id, new, now) -> Transition:
         return await redeem_code_in_steps(self, digest, consent_id, new, now)
 
-    async def rotate_refresh_token(self, digest, consent_id, new, now) -> Transition:
-        return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now)
+    async def rotate_refresh_token(self, digest, consent_id, new, now, *, keep=None) -> Transition:
+        return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now, keep)
+
+    async def keep_retry(self, copy: RetryCopy) -> None:
+        self.retries[copy.digest] = {
+            "successor": copy.successor,
+            "consent_id": copy.consent_id,
+            "sealed": sealed.seal(copy.presented, copy.digest, copy.response),
+            "expires_at": copy.expires_at,
+        }
+
+    async def drop_retry(self, successor: str) -> None:
+        for digest, kept in list(self.retries.items()):
+            if kept["successor"] == successor:
+                del self.retries[digest]
+
+    async def find_retry(self, digest: str, presented: str, now: datetime) -> str | None:
+        kept = self.retries.get(digest)
+        successor = self.tokens.get(kept["successor"]) if kept is not None else None
+        if (
+            kept is None
+            or kept["expires_at"] <= now
+            or successor is None
+            or successor.rotated_at is not None
+            or successor.revoked_at is not None
+        ):
+            return None
+        return sealed.unseal(presented, digest, kept["sealed"])
 
     async def get_profile(self, user_id: str) -> Profile | None:
         email = self.usernames.get(user_id)

@@ -33,7 +33,7 @@ OFFERED = re.compile(r'name="scope" value="([^"]+)"')
 
 
 @contextmanager
-def live_on(backend: str, data_dir: Path) -> Iterator[LiveServer]:
+def live_on(backend: str, data_dir: Path, **env: str) -> Iterator[LiveServer]:
     """A live server on a fresh SQLite file, or on a brand-new PostgreSQL database next to
     PIKSEND_TEST_POSTGRES_URL (skipped with the reason when it is not set), as the other live
     tests choose theirs."""
@@ -45,7 +45,7 @@ def live_on(backend: str, data_dir: Path) -> Iterator[LiveServer]:
     else:
         url = f"sqlite:///{data_dir}/piksend.db"
     try:
-        with live_server(data_dir, url) as server:
+        with live_server(data_dir, url, **env) as server:
             yield server
     finally:
         if backend == "postgresql":

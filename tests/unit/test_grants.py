@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -157,6 +158,7 @@ async def test_refresh_rotates_the_refresh_token(store, policy):
 
 
 async def test_rotated_refresh_token_presented_again_revokes_the_whole_family(store, policy):
+    policy = replace(policy, refresh_grace_seconds=0)  # grace retries: test_refresh_grace.py
     first = await token_request(store, policy, code_params(await issue_code(store, policy)))
     second = await token_request(store, policy, refresh_params(first.refresh_token))
     with pytest.raises(InvalidGrantError) as exc:

@@ -9,6 +9,10 @@ save the new tokens, in the order their docstrings give (the consent row is alwa
 any token row is written, the order revocation takes, so a concurrent revocation cannot miss the
 new tokens). A store runs them as those steps inside its transaction, or as one statement where
 its database can (PostgreSQL: data-modifying CTEs, each step conditional on the one before).
+
+A rotation also keeps its successor response for grace retries (``piksend.oauth.refresh_grace``,
+RFC 9700 §4.14.2) in that same write, sealed so that only the holder of the rotated token can
+open it, and drops the copy kept for the token it rotates: the successor's first use ends it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from piksend.oauth.refresh_grace import RetryCopy
 from piksend.oauth.types import (
     AuthorizationCode,
     Client,
@@ -50,7 +55,8 @@ class GrantStore(Protocol):
         """Mark the consent used; False when it is revoked. Taken before any token row."""
 
     async def revoke_consent(self, consent_id: str, now: datetime) -> None:
-        """Revoke the consent and every token born from it (consent row first)."""
+        """Revoke the consent and every token born from it (consent row first), and drop the
+        successor responses kept for its retries."""
 
     async def save_code(self, code: AuthorizationCode, now: datetime) -> None: ...
 
@@ -72,10 +78,29 @@ class GrantStore(Protocol):
         """claim_code, then guard_consent, then save_tokens(*new); stop at the first that fails."""
 
     async def rotate_refresh_token(
-        self, digest: str, consent_id: str, new: tuple[TokenRecord, ...], now: datetime
+        self,
+        digest: str,
+        consent_id: str,
+        new: tuple[TokenRecord, ...],
+        now: datetime,
+        *,
+        keep: RetryCopy | None = None,
     ) -> Transition:
-        """guard_consent, then claim_refresh_token, then save_tokens(*new); stop at the first
-        that fails (a revoked consent is reported before a lost claim)."""
+        """guard_consent, then claim_refresh_token (and drop_retry(digest)), then
+        save_tokens(*new) and keep_retry(keep); stop at the first that fails (a revoked
+        consent is reported before a lost claim)."""
+
+    async def keep_retry(self, copy: RetryCopy) -> None:
+        """Keep ``copy.response`` sealed under a key derived from ``copy.presented`` (never
+        stored), until ``copy.expires_at``."""
+
+    async def drop_retry(self, successor: str) -> None:
+        """Drop the copy whose successor is the refresh token of digest ``successor``."""
+
+    async def find_retry(self, digest: str, presented: str, now: datetime) -> str | None:
+        """The successor response kept for the rotated token ``digest``, opened with the
+        ``presented`` token: None unless it is kept, its window has not ended and its
+        successor was never used (neither rotated nor revoked), or if it does not open."""
 
 
 class UserDirectory(Protocol):
@@ -97,7 +122,12 @@ async def redeem_code_in_steps(
 
 
 async def rotate_refresh_token_in_steps(
-    store: GrantStore, digest: str, consent_id: str, new: tuple[TokenRecord, ...], now: datetime
+    store: GrantStore,
+    digest: str,
+    consent_id: str,
+    new: tuple[TokenRecord, ...],
+    now: datetime,
+    keep: RetryCopy | None = None,
 ) -> Transition:
     """GrantStore.rotate_refresh_token as its steps, for a store that runs them in one
     transaction."""
@@ -105,5 +135,9 @@ async def rotate_refresh_token_in_steps(
         return Transition.CONSENT_REVOKED
     if not await store.claim_refresh_token(digest, now):
         return Transition.CLAIM_LOST
+    # RFC 9700 §4.14.2: this token's first use ends the grace of the one it succeeded.
+    await store.drop_retry(digest)
     await store.save_tokens(*new)
+    if keep is not None:
+        await store.keep_retry(keep)
     return Transition.DONE

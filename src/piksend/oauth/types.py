@@ -148,6 +148,9 @@ class TokenPolicy:
     refresh_token_ttl: int = 30 * 24 * 3600  # a grant's idle timeout (oauth/grant_lifetime.py)
     code_ttl: int = 120
     grant_max_age: int = 90 * 24 * 3600  # a grant's absolute lifetime (oauth/grant_lifetime.py)
+    # RFC 9700 §4.14.2: a rotated refresh token retried this soon is a grace retry
+    # (piksend.oauth.refresh_grace); 0 makes every presentation of it reuse.
+    refresh_grace_seconds: int = 60
 
 
 @dataclass(frozen=True)

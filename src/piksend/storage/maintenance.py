@@ -39,6 +39,8 @@ _TRIMMED = (
     (t.AuthorizationCode.__table__, "digest", True),
     (t.PendingAuthorization.__table__, "id", False),
     (t.BrowserSession.__table__, "digest", False),
+    # RFC 9700 §4.14.2: a kept successor response goes when its grace window ends.
+    (t.RefreshRetry.__table__, "digest", False),
 )
 
 

@@ -31,6 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from piksend.oauth.errors import InvalidGrantError, OAuthError
 from piksend.oauth.grants.authorization_code import CODE_REUSED
 from piksend.oauth.grants.refresh_token import REFRESH_REUSED
+from piksend.oauth.refresh_grace import ReplayedResponse
+from piksend.oauth.types import TokenResponse
 from piksend.storage import health
 from piksend.web.render import RETRY_AFTER_SECONDS
 
@@ -50,6 +52,7 @@ class Metrics:
     tokens_refreshed: Counter
     tokens_revoked: Counter
     refresh_reuse: Counter
+    refresh_grace: Counter
     code_replay: Counter
 
     @property
@@ -63,9 +66,11 @@ class Metrics:
             return generate_latest(registry)
         return generate_latest(self.registry)
 
-    def token_request_done(self, grant_type: str | None) -> None:
+    def token_request_done(self, grant_type: str | None, response: TokenResponse) -> None:
         if grant_type == "authorization_code":
             self.tokens_issued.inc()
+        elif isinstance(response, ReplayedResponse):
+            self.refresh_grace.inc()  # a retry given its successor again: no new rotation
         elif grant_type == "refresh_token":
             self.tokens_refreshed.inc()
 
@@ -107,6 +112,11 @@ def build_metrics() -> Metrics:
         refresh_reuse=Counter(
             "piksend_refresh_token_reuse_detections",
             "Rotated refresh tokens presented again (their authorization was revoked)",
+            registry=r,
+        ),
+        refresh_grace=Counter(
+            "piksend_refresh_token_grace_retries",
+            "Rotated refresh tokens retried within the grace window, given the same successor",
             registry=r,
         ),
         code_replay=Counter(

@@ -8,6 +8,7 @@ steps' order (the consent before any token row), and the statement is atomic on 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,15 +50,34 @@ _SAVED_AFTER = """saved AS (
     WHERE EXISTS (SELECT FROM {after})
     RETURNING digest
 )"""
+# RFC 9700 §4.14.2 with piksend.oauth.refresh_grace: the claim ends the grace of the token this
+# one succeeded (its successor is now used), and the new pair's response is kept, sealed, for
+# retries of this one. The k_ parameters are all NULL when grace retries are off.
+_RETRIES_AFTER_ROTATION = """dropped AS (
+    DELETE FROM refresh_retries
+    WHERE successor_digest = :digest AND EXISTS (SELECT FROM claimed)
+    RETURNING digest
+),
+kept AS (
+    INSERT INTO refresh_retries (digest, successor_digest, consent_id, client_id, sealed,
+                                 expires_at)
+    SELECT CAST(:k_digest AS text), CAST(:k_successor_digest AS text),
+           CAST(:k_consent_id AS text), CAST(:k_client_id AS text), CAST(:k_sealed AS bytea),
+           CAST(:k_expires_at AS timestamptz)
+    WHERE EXISTS (SELECT FROM saved) AND CAST(:k_digest AS text) IS NOT NULL
+    RETURNING digest
+)"""
 _OUTCOME = """SELECT (SELECT count(*) FROM claimed) AS claimed,
        (SELECT count(*) FROM guarded) AS guarded, (SELECT count(*) FROM saved) AS saved"""
 
 
-def _grant_write_statement(first: str, second: str) -> Statement:
+def _grant_write_statement(first: str, second: str, *after: str) -> Statement:
     """``first``, then ``second`` if ``first`` changed a row, then the new tokens if ``second``
-    did; and how far it got. The pieces are the constants above: no value is ever spliced in."""
+    did (then ``after``, each conditional on its own); and how far it got. The pieces are the
+    constants above: no value is ever spliced in."""
     saved = _SAVED_AFTER.format(after=second.split(" ", 1)[0])
-    return Statement(text(f"WITH {first},\n{second},\n{saved}\n{_OUTCOME}"))
+    steps = ",\n".join((first, second, saved, *after))
+    return Statement(text(f"WITH {steps}\n{_OUTCOME}"))
 
 
 def _new_columns(new: tuple[o.TokenRecord, ...]) -> dict[str, list[Any]]:
@@ -88,10 +108,12 @@ class GrantWrite:
         consent_id: str,
         new: tuple[o.TokenRecord, ...],
         now: datetime,
+        extra: Mapping[str, Any] | None = None,
     ) -> o.Transition:
         """The first step that changed no row names the outcome (each step runs only if the
         one before did)."""
         params = {"digest": digest, "consent_id": consent_id, "now": now, **_new_columns(new)}
+        params.update(extra or {})
         row = await writer.atomic_row(self.statement, params)
         for step, outcome in self.order:
             if not row[step]:
@@ -104,6 +126,6 @@ REDEEM_CODE = GrantWrite(
     (("claimed", o.Transition.CLAIM_LOST), ("guarded", o.Transition.CONSENT_REVOKED)),
 )
 ROTATE_REFRESH_TOKEN = GrantWrite(
-    _grant_write_statement(_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD),
+    _grant_write_statement(_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD, _RETRIES_AFTER_ROTATION),
     (("guarded", o.Transition.CONSENT_REVOKED), ("claimed", o.Transition.CLAIM_LOST)),
 )

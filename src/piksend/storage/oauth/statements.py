@@ -18,6 +18,7 @@ CONSENT = t.Consent.__table__
 PENDING = t.PendingAuthorization.__table__
 CLIENT = t.Client.__table__
 USER = t.User.__table__
+RETRY = t.RefreshRetry.__table__
 
 
 def _b(name: str) -> BindParameter[Any]:
@@ -149,3 +150,20 @@ GET_PENDING = Statement(
 TAKE_PENDING = Statement(
     delete(PENDING).where(PENDING.c.id == _b("pid"), PENDING.c.user_id == _b("uid"))
 )
+# RFC 9700 §4.14.2 with piksend.oauth.refresh_grace: a rotation's successor response, sealed
+# (storage/oauth/sealed.py), read back only while its window lasts and its successor is unused.
+_RETRY_COLUMNS = ("digest", "successor_digest", "consent_id", "client_id", "sealed", "expires_at")
+KEEP_RETRY = Statement(insert(RETRY).values(_values(_RETRY_COLUMNS)))
+_SUCCESSOR = TOKEN.alias("successor")
+FIND_RETRY = Statement(
+    select(RETRY.c.sealed)
+    .join_from(RETRY, _SUCCESSOR, _SUCCESSOR.c.digest == RETRY.c.successor_digest)
+    .where(
+        RETRY.c.digest == _b("b_digest"),
+        RETRY.c.expires_at > _b("b_now"),
+        _SUCCESSOR.c.rotated_at.is_(None),
+        _SUCCESSOR.c.revoked_at.is_(None),
+    )
+)
+DROP_RETRY = Statement(delete(RETRY).where(RETRY.c.successor_digest == _b("b_successor")))
+DROP_CONSENT_RETRIES = Statement(delete(RETRY).where(RETRY.c.consent_id == _b("b_consent_id")))

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from piksend.oauth import types as o
+from piksend.oauth.refresh_grace import RetryCopy
 from piksend.oauth.stores import redeem_code_in_steps, rotate_refresh_token_in_steps
+from piksend.storage.oauth import sealed
 from piksend.storage.oauth import statements as q
 from piksend.storage.oauth.executor import AtomicWriter, Executor, SessionExecutor
 from piksend.storage.oauth.grant_writes import REDEEM_CODE, ROTATE_REFRESH_TOKEN
@@ -101,6 +103,7 @@ class SqlOAuthStore:
         params = {"b_consent_id": consent_id, "b_now": now}
         await self.x.rowcount(q.REVOKE_CONSENT, params)
         await self.x.rowcount(q.REVOKE_FAMILY, params)
+        await self.x.rowcount(q.DROP_CONSENT_RETRIES, {"b_consent_id": consent_id})
 
     async def save_code(self, code: o.AuthorizationCode, now: datetime) -> None:
         await self.x.rowcount(
@@ -167,11 +170,29 @@ class SqlOAuthStore:
         return await REDEEM_CODE.run(self.x, digest, consent_id, new, now)
 
     async def rotate_refresh_token(
-        self, digest: str, consent_id: str, new: tuple[o.TokenRecord, ...], now: datetime
+        self,
+        digest: str,
+        consent_id: str,
+        new: tuple[o.TokenRecord, ...],
+        now: datetime,
+        *,
+        keep: RetryCopy | None = None,
     ) -> o.Transition:
         if not isinstance(self.x, AtomicWriter):
-            return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now)
-        return await ROTATE_REFRESH_TOKEN.run(self.x, digest, consent_id, new, now)
+            return await rotate_refresh_token_in_steps(self, digest, consent_id, new, now, keep)
+        kept = _retry_row(keep) if keep is not None else dict.fromkeys(_RETRY_PARAMS)
+        extra = {f"k_{name}": value for name, value in kept.items()}
+        return await ROTATE_REFRESH_TOKEN.run(self.x, digest, consent_id, new, now, extra)
+
+    async def keep_retry(self, copy: RetryCopy) -> None:
+        await self.x.rowcount(q.KEEP_RETRY, _retry_row(copy))
+
+    async def drop_retry(self, successor: str) -> None:
+        await self.x.rowcount(q.DROP_RETRY, {"b_successor": successor})
+
+    async def find_retry(self, digest: str, presented: str, now: datetime) -> str | None:
+        row = await self.x.fetchrow(q.FIND_RETRY, {"b_digest": digest, "b_now": now})
+        return sealed.unseal(presented, digest, row["sealed"]) if row is not None else None
 
     # UserDirectory
     async def get_profile(self, user_id: str) -> o.Profile | None:
@@ -183,3 +204,18 @@ class SqlOAuthStore:
     async def get_username(self, user_id: str) -> str | None:
         profile = await self.get_profile(user_id)
         return profile.email if profile is not None else None
+
+
+_RETRY_PARAMS = ("digest", "successor_digest", "consent_id", "client_id", "sealed", "expires_at")
+
+
+def _retry_row(copy: RetryCopy) -> dict[str, object]:
+    """The row kept for a rotation's retries: the response sealed, the token itself nowhere."""
+    return {
+        "digest": copy.digest,
+        "successor_digest": copy.successor,
+        "consent_id": copy.consent_id,
+        "client_id": copy.client_id,
+        "sealed": sealed.seal(copy.presented, copy.digest, copy.response),
+        "expires_at": copy.expires_at,
+    }

@@ -25,6 +25,7 @@ from piksend.storage.tables.oauth import (
     AuthorizationCode,
     Consent,
     PendingAuthorization,
+    RefreshRetry,
     Token,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "LoginThrottle",
     "MailMessage",
     "PendingAuthorization",
+    "RefreshRetry",
     "SecurityEvent",
     "Token",
     "UTCDateTime",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from piksend.oauth.resources import API_PATH
@@ -92,3 +92,21 @@ class Token(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resource: Mapped[str] = _resource()
+
+
+class RefreshRetry(Base):
+    """A rotation's successor response, kept for grace retries of the token it rotated
+    (RFC 9700 §4.14.2, ``piksend.oauth.refresh_grace``): sealed under a key derived from that
+    token (``storage/oauth/sealed.py``), which no row holds. Dropped at the successor's first
+    use, with its consent's revocation, and trimmed when its window ends."""
+
+    __tablename__ = "refresh_retries"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # the rotated token's
+    successor_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    consent_id: Mapped[str] = mapped_column(
+        ForeignKey("consents.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(String(CLIENT_ID_LENGTH))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -61,6 +61,7 @@ async def oauth_guide(request: Request):
         scopes=SCOPES,
         access_ttl=duration(c.settings.access_token_ttl),
         code_ttl=duration(c.settings.code_ttl),
+        refresh_grace=duration(c.settings.refresh_grace_seconds),
         python_example=example("piksend_example.py", base),
         node_example=example("piksend_example.js", base),
         spa_example=example("spa.html", base),

@@ -22,12 +22,13 @@ from piksend.oauth.errors import (
 )
 from piksend.oauth.introspection import introspect
 from piksend.oauth.metadata import server_metadata
+from piksend.oauth.refresh_grace import ReplayedResponse
 from piksend.oauth.registration import RegistrationPolicy
 from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import Client, PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
-from piksend.web import cors, csrf, errors, rate_limits
+from piksend.web import cors, csrf, errors, fault_points, rate_limits
 from piksend.web.auth import load_user, seen
 from piksend.web.context import ctx
 from piksend.web.hot import hot
@@ -226,7 +227,9 @@ async def token(request: Request):
     except OAuthError as exc:
         metrics_of(request).token_request_failed(exc)
         return await _refused(request, params, exc)
-    metrics_of(request).token_request_done(params.get("grant_type"))
+    metrics_of(request).token_request_done(params.get("grant_type"), result)
+    if params.get("grant_type") == "refresh_token" and not isinstance(result, ReplayedResponse):
+        await fault_points.after_rotation_commit()  # test-only (web/fault_points.py)
     return JSONResponse(result.to_dict(), headers=NO_STORE)
 
 
