@@ -182,10 +182,11 @@ def test_an_unknown_account_is_one_line_naming_it(env):
         )
 
 
-def test_the_deprecated_password_argument_still_creates_but_warns(env):
-    result = run(env, "users", "create", "--email", "a@example.com", "--password", PASSWORD)
-    assert result.stderr == (
-        "piksend: warning: --password is visible to other users of this machine; "
-        "pipe the password on stdin instead\n"
+def test_users_create_refuses_a_password_argument(env):
+    result = run(
+        env, "users", "create", "--email", "a@example.com", "--password", PASSWORD, check=False
     )
-    assert _password_is(_row(env, "a@example.com")[1], PASSWORD)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"piksend: unrecognized arguments: --password {PASSWORD} (see `piksend --help`)\n"
+    )

@@ -36,10 +36,19 @@ class LiveServer:
         return server_env(self.data_dir, self.database_url)
 
     def cli(self, *args: str) -> dict:
-        """Run a ``piksend`` command against this server's data and parse its JSON output."""
+        """Run a ``piksend`` command against this server's data and parse its JSON output.
+
+        The CLI takes no password argument (issue 17): ``--password X`` here is piped to the
+        command's stdin instead, as an operator would."""
+        words, stdin = list(args), None
+        if "--password" in words:
+            at = words.index("--password")
+            stdin = words[at + 1] + "\n"
+            del words[at : at + 2]
         out = subprocess.run(
-            [sys.executable, "-m", "piksend", *args],
+            [sys.executable, "-m", "piksend", *words],
             env=self.env(),
+            input=stdin,
             capture_output=True,
             text=True,
             check=True,

@@ -5,9 +5,7 @@ Passwords come from a prompt or stdin (``common.read_password``), never from an 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import sys
 
 from piksend.cli.common import emit, read_password, with_session
 from piksend.settings import settings_from_env
@@ -28,16 +26,7 @@ def cmd_users_create(args) -> int:
     from piksend.accounts.service import create_user
     from piksend.clock import utcnow
 
-    if args.password is not None:
-        # Kept for scripts written before the prompt existed; seen by `ps` and shell history.
-        print(
-            "piksend: warning: --password is visible to other users of this machine; "
-            "pipe the password on stdin instead",
-            file=sys.stderr,
-        )
-        password = args.password
-    else:
-        password = read_password(confirm=True)
+    password = read_password(confirm=True)
 
     async def run(session):
         return await create_user(
@@ -93,7 +82,6 @@ def add_parser(sub) -> None:
         "create", help="create an account; the password is asked for, or read from stdin"
     )
     create.add_argument("--email", required=True)
-    create.add_argument("--password", help=argparse.SUPPRESS)
     create.add_argument("--name")
     create.set_defaults(func=cmd_users_create)
 
