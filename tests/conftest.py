@@ -10,6 +10,8 @@ from tests.support.clock import FakeClock
 from tests.support.driver import OAuthDriver
 
 ISSUER = "http://127.0.0.1:8000"
+METRICS_TOKEN = "test-metrics-token"
+METRICS = {"authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,6 +37,7 @@ def settings(tmp_path, database_url) -> Settings:
         public_url=ISSUER,
         secret_key="test-secret-key-" + "x" * 32,
         webhooks_allow_private_targets=True,
+        metrics_token=METRICS_TOKEN,
     )
 
 

@@ -47,6 +47,7 @@ from piksend.web.mcp import build_mcp
 from piksend.web.routes import (
     account,
     api_v1,
+    app_logos,
     apps_api,
     connected_apps,
     docs,
@@ -201,7 +202,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         title="PikSend API",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is piksend's own page (web/routes/api_docs.py)
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -244,6 +245,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         apps_api.router,
         registration.router,
         resource_metadata.router,
+        app_logos.router,
     ):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, answer_sign_in_required)
@@ -258,7 +260,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         default_limit=settings.max_body_bytes,
         upload_limit=settings.max_upload_bytes + 64 * 1024,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
     install_openapi(app)
     install_error_handlers(app)

@@ -93,6 +93,13 @@ class Settings:
     metadata_document_cache_size: int = 1000
     metadata_document_min_ttl: int = 60
     metadata_document_max_ttl: int = 24 * 3600
+    # Issue 15: /metrics answers only `Authorization: Bearer <metrics_token>` (404 without one).
+    # App logos are fetched once when set, at most `logo_max_bytes` within `logo_fetch_timeout`
+    # s, and re-encoded as a PNG of at most `logo_size` pixels a side.
+    metrics_token: str | None = None
+    logo_fetch_timeout: float = 5.0
+    logo_max_bytes: int = 1024 * 1024
+    logo_size: int = 128
     # Issue 15, item 1 (web/rate_limits.py): past a limit, 429 with Retry-After (RFC 6585 §4).
     # Failed client authentications at the token, introspection and revocation endpoints, per
     # client_id and per client address, per `client_auth_window` s.
@@ -215,6 +222,7 @@ def settings_from_env(
         signups_per_address=_int(env, "PIKSEND_SIGNUPS_PER_ADDRESS", Settings.signups_per_address),
         resets_per_address=_int(env, "PIKSEND_RESETS_PER_ADDRESS", Settings.resets_per_address),
         request_window=_int(env, "PIKSEND_REQUEST_WINDOW", Settings.request_window),
+        metrics_token=env.get("PIKSEND_METRICS_TOKEN") or None,
         **_limits_from_env(env),
         session_idle_days=_int(env, "PIKSEND_SESSION_IDLE_DAYS", Settings.session_idle_days),
         session_max_days=_int(env, "PIKSEND_SESSION_MAX_DAYS", Settings.session_max_days),

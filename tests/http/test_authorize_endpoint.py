@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from piksend.clients.logos import logo_path
 from tests.conftest import ISSUER
 from tests.support.pkce import pkce_pair
 
@@ -110,7 +111,10 @@ async def test_consent_page_shows_the_app_and_each_scope_escaped(driver, alice):
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "Makes &lt;b&gt;albums&lt;/b&gt;" in page.text
-    assert 'src="https://cdn.example.com/logo.png"' in page.text
+    # issue 15: the logo is served by piksend, never hot-linked from the developer's server
+    logo = logo_path(app.client_id, "<script>alert(1)</script>", "https://cdn.example.com/logo.png")
+    assert f'<img class="app-logo" src="{logo}"' in page.text
+    assert "cdn.example.com" not in page.text
     assert "app.example.com" in page.text
     assert "Read basic profile information (name, email, avatar)" in page.text
     assert "View your galleries and their settings" in page.text

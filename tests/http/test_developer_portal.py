@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import select
 
+from piksend.clients.logos import logo_path
 from piksend.oauth import tokens
 from piksend.storage import tables as t
 from tests.support.driver import RegisteredApp, csrf_of
@@ -478,5 +479,10 @@ async def test_connected_apps_show_logos_only_from_https(driver, alice, http, ap
         row.logo_url = "http://cdn.example.com/tracker.png"
     await driver.tokens(other)
     page = await http.get("/settings/connected-apps")
-    assert 'src="https://cdn.example.com/logo.png"' in page.text
-    assert "tracker.png" not in page.text
+    # issue 15: both are served by piksend (the http one as a letter avatar), neither hot-linked
+    for one, name, url in (
+        (registered, "Logo App", "https://cdn.example.com/logo.png"),
+        (other, "Sneaky App", "http://cdn.example.com/tracker.png"),
+    ):
+        assert f'<img class="app-logo" src="{logo_path(one.client_id, name, url)}"' in page.text
+    assert "cdn.example.com" not in page.text

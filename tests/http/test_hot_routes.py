@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 
 from piksend.web.hot import HotRouteError, hot, hot_routes
 from piksend.web.routes import oauth
+from tests.conftest import METRICS
 
 HOT_PATHS = {
     ("POST", "/api/oauth/token"),
@@ -110,7 +111,7 @@ async def test_a_streamed_body_over_the_limit_is_cut_off_with_a_json_413(http):
 
 async def test_hot_requests_are_counted_under_their_route_template(http):
     await http.post("/api/oauth/revoke", data={"token": "x"})
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=METRICS)).text
     assert (
         'piksend_http_requests_total{method="POST",route="/api/oauth/revoke",status="401"} 1.0'
         in text

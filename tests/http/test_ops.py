@@ -8,7 +8,7 @@ import httpx
 
 from piksend.app import create_app
 from piksend.logs import DropQueryFilter
-from tests.conftest import ISSUER
+from tests.conftest import ISSUER, METRICS
 
 
 def sample(metrics_text: str, name: str) -> float | None:
@@ -48,7 +48,7 @@ async def test_readyz_answers_503_when_the_database_is_unreachable(settings):
 async def test_metrics_label_requests_by_route_template_not_raw_path(http):
     await http.get("/api/v1/me", headers={"Authorization": "Bearer pks_at_nope"})
     await http.get("/no/such/page-123")
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=METRICS)).text
     assert (
         sample(text, 'piksend_http_requests_total{method="GET",route="/api/v1/me",status="401"}')
         == 1.0
@@ -70,7 +70,7 @@ async def test_metrics_count_issued_refreshed_and_revoked_tokens(driver, registe
     assert refreshed.status_code == 200
     revoked = await driver.revoke(registered, refreshed.json()["access_token"])
     assert revoked.status_code == 200
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=METRICS)).text
     assert sample(text, "piksend_tokens_issued_total") == 1.0
     assert sample(text, "piksend_tokens_refreshed_total") == 1.0
     assert sample(text, "piksend_token_revocations_total") == 1.0
@@ -83,7 +83,7 @@ async def test_metrics_count_refresh_token_reuse(driver, registered, http, clock
     clock.advance(61)  # past the grace window (60 s): reuse, not a retry
     reused = await driver.refresh(registered, tokens["refresh_token"])
     assert reused.status_code == 400
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=METRICS)).text
     assert sample(text, "piksend_refresh_token_reuse_detections_total") == 1.0
     assert sample(text, "piksend_authorization_code_replays_total") == 0.0
 
@@ -93,7 +93,7 @@ async def test_metrics_count_authorization_code_replay(driver, registered, http)
     assert (await driver.exchange(registered, auth)).status_code == 200
     replayed = await driver.exchange(registered, auth)
     assert replayed.status_code == 400
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=METRICS)).text
     assert sample(text, "piksend_authorization_code_replays_total") == 1.0
     assert sample(text, "piksend_tokens_issued_total") == 1.0
 

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from piksend.clients.logos import logo_path
 from piksend.web.security import consent_csp
 from tests.conftest import ISSUER
 from tests.support.pkce import pkce_pair
@@ -139,7 +140,10 @@ async def test_consent_shows_logo_redirect_host_website_and_each_scope(driver, a
     )
     _, challenge = pkce_pair()
     page = await driver.authorize(registered, challenge=challenge)
-    assert '<img class="app-logo" src="https://cdn.example.com/logo.png"' in page.text
+    # issue 15: the logo is served by piksend, never hot-linked from the developer's server
+    logo = logo_path(registered.client_id, "Example App", "https://cdn.example.com/logo.png")
+    assert f'<img class="app-logo" src="{logo}"' in page.text
+    assert "cdn.example.com" not in page.text
     assert '<strong class="redirect-host">app.example.com:8443</strong>' in page.text
     assert '<a class="website" href="https://example.com"' in page.text
     labels = re.findall(r'<label for="scope-\d">([^<]+) <code>([^<]+)</code></label>', page.text)
@@ -160,7 +164,9 @@ async def test_consent_hides_a_logo_that_is_not_https(driver, alice, app, http):
     _, challenge = pkce_pair()
     page = await driver.authorize(registered, challenge=challenge)
     assert "cdn.example.com" not in page.text
-    assert '<span class="app-logo placeholder" aria-hidden="true"></span>' in page.text
+    # issue 15: no https logo, so the letter avatar piksend serves at the same path
+    logo = logo_path(registered.client_id, "Example App", "http://cdn.example.com/l.png")
+    assert f'<img class="app-logo" src="{logo}"' in page.text
 
 
 async def test_docs_fill_in_the_base_url_of_this_server(http):

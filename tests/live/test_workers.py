@@ -88,6 +88,7 @@ async def test_two_workers_serve_one_set_of_tokens_and_sum_their_metrics(tmp_pat
         tmp_path / "data",
         database,
         args=("--workers", "2"),
+        PIKSEND_METRICS_TOKEN="live-metrics",
         PIKSEND_REFRESH_GRACE_SECONDS="0",  # reuse detection itself (grace retries: elsewhere)
     ) as server:
         workers = wait_for_workers(server, 2)
@@ -113,7 +114,9 @@ async def test_two_workers_serve_one_set_of_tokens_and_sum_their_metrics(tmp_pat
             assert (replay.status_code, replay.json()) == (400, REFRESH_REUSED)
             assert (await driver.me(tokens["access_token"])).status_code == 401
 
-            exposition = (await http.get("/metrics")).text
+            exposition = (
+                await http.get("/metrics", headers={"authorization": "Bearer live-metrics"})
+            ).text
         assert counter(exposition, "piksend_tokens_issued_total") == 1
         assert counter(exposition, "piksend_tokens_refreshed_total") == ROUNDS
         assert counter(exposition, "piksend_refresh_token_reuse_detections_total") == 1

@@ -18,6 +18,8 @@ TABLE = [
     (e.InvalidTargetError, "invalid_target", 400),
     (e.InvalidRedirectUriError, "invalid_redirect_uri", 400),
     (e.InvalidClientMetadataError, "invalid_client_metadata", 400),
+    (e.RequestNotSupportedError, "request_not_supported", 400),
+    (e.RequestUriNotSupportedError, "request_uri_not_supported", 400),
 ]
 
 

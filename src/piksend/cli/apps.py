@@ -11,6 +11,7 @@ import asyncio
 import re
 
 from piksend.cli.common import emit, with_session
+from piksend.cli_verify import add_verify_parser
 from piksend.settings import settings_from_env
 
 _DURATION = re.compile(r"(\d+)([smhd]?)")
@@ -216,3 +217,5 @@ def add_parser(sub) -> None:
     delete = apps.add_parser("delete", help="delete an app; its tokens stop working at once")
     delete.add_argument("client_id")
     delete.set_defaults(func=cmd_apps_delete)
+
+    add_verify_parser(apps)  # piksend apps verify CLIENT_ID (issue 15)

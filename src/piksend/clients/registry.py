@@ -37,6 +37,7 @@ class App:
     updated_at: datetime
     previous_secret_expires_at: datetime | None = None
     client_type: ClientType = ClientType.CONFIDENTIAL
+    verified: bool = False  # by the operator (`piksend apps verify`, issue 15)
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -70,6 +71,7 @@ def _app(row: t.Client) -> App:
         if row.previous_secret_digest
         else None,
         client_type=ClientType(row.client_type),
+        verified=row.verified_at is not None,
     )
 
 
@@ -141,7 +143,9 @@ async def update_app(
     session: AsyncSession, *, owner_id: str, client_id: str, fields: AppFields, now: datetime
 ) -> App:
     row = await _owned(session, owner_id, client_id)
-    fields = cleaned(fields, client_type=ClientType(row.client_type))
+    # Issue 15: only an app the operator verified may carry PikSend's name.
+    verified = row.verified_at is not None
+    fields = cleaned(fields, client_type=ClientType(row.client_type), verified=verified)
     row.name, row.description = fields.name, fields.description
     row.logo_url, row.website_url = fields.logo_url, fields.website_url
     row.redirect_uris, row.scopes = list(fields.redirect_uris), " ".join(fields.scopes)
@@ -216,7 +220,11 @@ async def make_confidential(
             "This app is already confidential; rotate its secret to get a new one",
             field="client_type",
         )
-    cleaned(_app(row).fields(), client_type=ClientType.CONFIDENTIAL)
+    cleaned(
+        _app(row).fields(),
+        client_type=ClientType.CONFIDENTIAL,
+        verified=row.verified_at is not None,
+    )
     secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
     row.client_type = ClientType.CONFIDENTIAL.value
     row.secret_digest = tokens.digest(secret)

@@ -3,6 +3,8 @@
 Redirect URIs follow the registration rules of RFC 6749 §3.1.2 (absolute, no fragment),
 RFC 8252 §7.1 (private-use schemes, public apps only) and §7.3 (plain http only on a loopback
 host), which `piksend.oauth.redirect_uris` holds; they depend on the app's client type.
+Names and descriptions follow `piksend.oauth.display_text` (Unicode TR #36/#39: no invisible or
+bidi control characters; PikSend's name for verified apps only).
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ from urllib.parse import urlsplit
 
 from piksend.errors import ValidationError
 from piksend.oauth import redirect_uris, scopes
+from piksend.oauth.display_text import (
+    PIKSEND_NAME_REFUSED,
+    claims_piksend,
+    hidden_character_problem,
+)
 from piksend.oauth.types import ClientType
 
 MAX_REDIRECT_URIS = 10
@@ -58,17 +65,24 @@ def redirect_uri_problems(
 
 
 def validate_fields(
-    fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL
+    fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL, *, verified: bool = False
 ) -> dict[str, str]:
-    """Every problem with the submitted fields, keyed by field name (for inline messages)."""
+    """Every problem with the submitted fields, keyed by field name (for inline messages).
+    ``verified``: the operator verified the app (``piksend apps verify``)."""
     problems: dict[str, str] = {}
     name = fields.name.strip()
     if not name:
         problems["name"] = "Application name is required"
     elif len(name) > MAX_NAME:
         problems["name"] = f"Application name must be at most {MAX_NAME} characters"
+    elif problem := hidden_character_problem(name, "Application name"):
+        problems["name"] = problem
+    elif not verified and claims_piksend(name):
+        problems["name"] = PIKSEND_NAME_REFUSED
     if len(fields.description) > MAX_DESCRIPTION:
         problems["description"] = f"Description must be at most {MAX_DESCRIPTION} characters"
+    elif problem := hidden_character_problem(fields.description, "Description", multiline=True):
+        problems["description"] = problem
     for key, label in (("logo_url", "Logo URL"), ("website_url", "Website URL")):
         value = getattr(fields, key)
         if value and (problem := _https_url_problem(value, label)):
@@ -96,9 +110,11 @@ def validate_fields(
     return problems
 
 
-def cleaned(fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL) -> AppFields:
+def cleaned(
+    fields: AppFields, client_type: ClientType = ClientType.CONFIDENTIAL, *, verified: bool = False
+) -> AppFields:
     """The fields as stored: trimmed, scopes in canonical order; the first problem raised."""
-    problems = validate_fields(fields, client_type)
+    problems = validate_fields(fields, client_type, verified=verified)
     if problems:
         field, message = next(iter(problems.items()))
         raise ValidationError(message, field=field)

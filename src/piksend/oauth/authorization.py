@@ -21,6 +21,8 @@ from piksend.oauth.errors import (
     InvalidScopeError,
     OAuthError,
     PendingAuthorizationGoneError,
+    RequestNotSupportedError,
+    RequestUriNotSupportedError,
     UnsafeAuthorizationRequestError,
     UnsupportedResponseTypeError,
 )
@@ -76,6 +78,21 @@ def _single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values and values[0] != "" else None
 
 
+def _refuse_request_objects(params: Mapping[str, Sequence[str]]) -> None:
+    """RFC 9101 §6.3: ``request`` and ``request_uri`` are refused with their own codes rather
+    than ignored (their contents could differ from the query the user is asked about); a
+    ``response_mode`` other than ``query`` (OAuth 2.0 Multiple Response Type Encoding Practices
+    §2.1, the code flow's default) is ``invalid_request``. Checked after the redirect URI is
+    verified, so each is redirected (RFC 6749 §4.1.2.1)."""
+    if any(params.get("request") or []):
+        raise RequestNotSupportedError("Request objects (the request parameter) are not supported")
+    if any(params.get("request_uri") or []):
+        raise RequestUriNotSupportedError("The request_uri parameter is not supported")
+    response_mode = _single(params, "response_mode")
+    if response_mode is not None and response_mode != "query":
+        raise InvalidRequestError("response_mode must be query")
+
+
 async def validate_request(
     params: Mapping[str, Sequence[str]], clients: ClientStore, *, issuer: str
 ) -> AuthorizationRequest:
@@ -107,6 +124,7 @@ async def validate_request(
         for name, values in params.items():
             if any(len(v) > MAX_PARAM_LENGTH for v in values):
                 raise InvalidRequestError(f"{name} is too long")
+        _refuse_request_objects(params)
         response_type = _single(params, "response_type")
         if response_type is None:
             raise InvalidRequestError("response_type is required and must be code")

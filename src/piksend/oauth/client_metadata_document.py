@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from piksend.oauth import redirect_uris
+from piksend.oauth import display_text, redirect_uris
 from piksend.oauth.errors import InvalidScopeError
 from piksend.oauth.scopes import SCOPES, parse_scope, require_known
 from piksend.oauth.types import Client, ClientType, RegisteredVia
@@ -109,6 +109,11 @@ def _name(document: dict[str, object], url: str) -> str:
         raise DocumentRefused("client_name must be a non-empty string")
     if len(name) > MAX_NAME or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
         raise DocumentRefused(f"client_name must be at most {MAX_NAME} printable characters")
+    # Unicode TR #36/#39 (display_text): nothing invisible or reversing; never PikSend's name.
+    if problem := display_text.hidden_character_problem(name, "client_name"):
+        raise DocumentRefused(problem)
+    if display_text.claims_piksend(name):
+        raise DocumentRefused(display_text.PIKSEND_NAME_REFUSED)
     return name.strip()
 
 

@@ -1,4 +1,5 @@
-"""OAuth errors as data: RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, RFC 8707 §2.
+"""OAuth errors as data: RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1, RFC 8707 §2,
+RFC 9101 §6.3.
 
 Every wire code lives in :class:`ErrorCode`; each error class carries its code and HTTP
 status. Whether an authorization error may be redirected to the client is decided by the
@@ -27,6 +28,8 @@ class ErrorCode(StrEnum):
     INVALID_CLIENT_METADATA = "invalid_client_metadata"
     INVALID_TOKEN = "invalid_token"
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    REQUEST_NOT_SUPPORTED = "request_not_supported"
+    REQUEST_URI_NOT_SUPPORTED = "request_uri_not_supported"
 
 
 class OAuthError(PiksendError):
@@ -106,6 +109,20 @@ class InvalidClientMetadataError(OAuthError):
     """RFC 7591 §3.2.2: a registration's other metadata is invalid or not allowed."""
 
     code = ErrorCode.INVALID_CLIENT_METADATA
+
+
+class RequestNotSupportedError(OAuthError):
+    """RFC 9101 §6.3 (OpenID Connect Core §3.1.2.6): a ``request`` object, which piksend does
+    not accept."""
+
+    code = ErrorCode.REQUEST_NOT_SUPPORTED
+
+
+class RequestUriNotSupportedError(OAuthError):
+    """RFC 9101 §6.3 (OpenID Connect Core §3.1.2.6): a ``request_uri``, which piksend does not
+    accept (nor pushed authorization requests, RFC 9126)."""
+
+    code = ErrorCode.REQUEST_URI_NOT_SUPPORTED
 
 
 class UnsafeAuthorizationRequestError(PiksendError):

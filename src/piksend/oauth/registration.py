@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from piksend.oauth import redirect_uris
+from piksend.oauth import display_text, redirect_uris
 from piksend.oauth.errors import (
     InvalidClientMetadataError,
     InvalidRedirectUriError,
@@ -124,6 +124,12 @@ def _name(body: Mapping[str, object]) -> str:
         raise InvalidClientMetadataError(f"client_name must be at most {MAX_NAME} characters")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
         raise InvalidClientMetadataError("client_name must not contain control characters")
+    # Unicode TR #36/#39 (display_text): shown on consent, so nothing invisible or reversing,
+    # and no app that registered itself is verified, so none may carry PikSend's name.
+    if problem := display_text.hidden_character_problem(name, "client_name"):
+        raise InvalidClientMetadataError(problem)
+    if display_text.claims_piksend(name):
+        raise InvalidClientMetadataError(display_text.PIKSEND_NAME_REFUSED)
     return name or DEFAULT_NAME
 
 

@@ -1,4 +1,5 @@
-"""Operations: /healthz, /readyz, Prometheus /metrics, and the per-request metrics middleware.
+"""Operations: /healthz, /readyz, Prometheus /metrics (behind ``PIKSEND_METRICS_TOKEN``), and the
+per-request metrics middleware.
 
 Metrics are labelled by route template (``/api/v1/galleries/{gallery_id}``), never the raw
 path, so a client cannot grow the label set. With ``serve --workers N`` the workers write to
@@ -9,6 +10,7 @@ under the data dir) and /metrics sums them; with one worker the registry is in m
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import time
@@ -24,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -247,4 +250,23 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(metrics_of(request).exposition(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus exposition for the operator only: ``Authorization: Bearer`` with
+    ``PIKSEND_METRICS_TOKEN`` (RFC 6750 §2.1), compared in constant time. With no token set the
+    public port has no /metrics at all (404); a missing or wrong token is 401 (RFC 6750 §3)."""
+    expected = request.app.state.ctx.settings.metrics_token
+    if not expected:
+        raise HTTPException(404)  # answered like any unknown path
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    ):
+        return JSONResponse(
+            {"error": "invalid_token", "error_description": "The metrics token is required"},
+            401,
+            headers={"www-authenticate": 'Bearer realm="metrics"', "cache-control": "no-store"},
+        )
+    return Response(
+        metrics_of(request).exposition(),
+        media_type=CONTENT_TYPE_LATEST,
+        headers={"cache-control": "no-store"},
+    )

@@ -1,4 +1,10 @@
-"""Response headers and request-size limits applied to every request (pure ASGI middleware)."""
+"""Response headers and request-size limits applied to every request (pure ASGI middleware).
+
+The page CSP (CSP3) allows only what piksend's pages use: their own scripts, styles and images
+(app logos are served by piksend, ``data:`` for the letter avatars), forms posted to this
+server; the consent page widens ``form-action`` to the app's one redirect URI
+(:func:`consent_csp`). HSTS (RFC 6797 §6.1) is sent when the public URL is https.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from piksend.errors import PayloadTooLarge
 
 _CSP = (
-    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+PAGE_CSP = _CSP.format(form_action="'self'")
 HTML_HEADERS = {
     "x-frame-options": "DENY",
-    "content-security-policy": _CSP.format(form_action="'self' http: https:"),
+    "content-security-policy": PAGE_CSP,
 }
+# RFC 6797 §6.1: a year, and every subdomain (the issuer's host serves only piksend over https).
+HSTS = "max-age=31536000; includeSubDomains"
 # CSP3 §6.1 source expressions: a scheme-source, or a host-source with scheme and port.
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _NETLOC = re.compile(r"[a-z0-9.\-\[\]:]+")
@@ -47,8 +56,12 @@ NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Headers on every response; ``hsts`` when the public URL is https (RFC 6797 §7.2: the
+    header means something only over TLS, which a proxy in front of piksend terminates)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.common = {**COMMON_HEADERS, **({"strict-transport-security": HSTS} if hsts else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,7 +75,7 @@ class SecurityHeadersMiddleware:
                 is_html = any(
                     k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
                 )
-                extra = dict(COMMON_HEADERS)
+                extra = dict(self.common)
                 if is_html:
                     extra.update(HTML_HEADERS)
                 for name, value in extra.items():

@@ -12,7 +12,7 @@ from piksend.storage.tables.accounts import (
     User,
 )
 from piksend.storage.tables.base import NAMING_CONVENTION, Base, UTCDateTime, new_id
-from piksend.storage.tables.clients import Client, FormNonce, IntegrationTest
+from piksend.storage.tables.clients import Client, ClientLogo, FormNonce, IntegrationTest
 from piksend.storage.tables.gallery import (
     Gallery,
     GalleryDailyStats,
@@ -36,6 +36,7 @@ __all__ = [
     "Base",
     "BrowserSession",
     "Client",
+    "ClientLogo",
     "Consent",
     "FormNonce",
     "Gallery",

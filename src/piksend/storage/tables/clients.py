@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from piksend.storage.tables.base import Base, UTCDateTime
@@ -53,6 +53,24 @@ class Client(Base):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Issue 15: the operator verified this app (`piksend apps verify`); shown on consent.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ClientLogo(Base):
+    """An app's logo as piksend serves it: fetched once from ``source_url`` (the app's logo URL
+    when it was fetched) and re-encoded as a small PNG; ``png`` is NULL when that fetch failed
+    or was not an image, and the letter avatar is shown instead (``piksend.clients.logos``)."""
+
+    __tablename__ = "client_logos"
+
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_url: Mapped[str] = mapped_column(String(2000))
+    png: Mapped[bytes | None] = mapped_column(LargeBinary())
+    digest: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FormNonce(Base):

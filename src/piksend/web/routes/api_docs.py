@@ -1,5 +1,7 @@
 """OpenAPI pieces shared by the /api/v1 routes: the error shape, the documented error
-responses of each operation, and the OAuth 2.0 security scheme with a scope per operation."""
+responses of each operation, and the OAuth 2.0 security scheme with a scope per operation;
+and the API browser at /api/docs, Swagger UI served from piksend's own static files and started
+by a static script, so it renders under the page CSP (script-src 'self') and offline."""
 
 from __future__ import annotations
 
@@ -8,10 +10,31 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 
 from piksend.oauth.scopes import SCOPES
 
 SECURITY_SCHEME = "piksend_oauth"
+DOCS_PATH = "/api/docs"
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>PikSend API</title>
+  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="/static/swagger-ui.css">
+  <script src="/static/swagger-ui-bundle.js" defer></script>
+  <script src="/static/api-docs.js" defer></script>
+</head>
+<body>
+  <noscript><p>The API browser needs JavaScript. The OpenAPI document is at
+  <a href="{openapi}">{openapi}</a>.</p></noscript>
+  <div id="swagger-ui" data-openapi-url="{openapi}"></div>
+</body>
+</html>
+"""
 
 
 class ErrorBody(BaseModel):
@@ -90,6 +113,13 @@ def install_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+    page = DOCS_PAGE.format(openapi=app.openapi_url or "/api/openapi.json")
+
+    async def api_docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(page)
+
+    # create_app passes docs_url=None: FastAPI's own page loads Swagger UI from a CDN.
+    app.add_route(DOCS_PATH, api_docs, methods=["GET"], include_in_schema=False)
 
 
 def _drop_framework_validation_errors(schema: dict[str, Any]) -> None:

@@ -193,7 +193,7 @@ async def update(request: Request, client_id: str):
         user = await _caller(request, s)
         current = await registry.get_app(s, owner_id=user.id, client_id=client_id)
         fields = _fields(await _body(request), current.fields())
-        if problems := validate_fields(fields, current.client_type):
+        if problems := validate_fields(fields, current.client_type, verified=current.verified):
             return _invalid(problems)
         app = await registry.update_app(
             s, owner_id=user.id, client_id=client_id, fields=fields, now=c.now()

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from piksend.accounts import security_log
 from piksend.clients import connected_apps as connections
+from piksend.clients.logos import logo_path
 from piksend.errors import NotFound
 from piksend.oauth import scopes
 from piksend.storage.oauth import SqlOAuthStore
@@ -33,7 +34,7 @@ async def connected_apps(request: Request, user: SignedIn, revoked: str | None =
         connected=[
             {
                 "app": a,
-                "logo_url": https_or_none(a.logo_url),
+                "logo_url": logo_path(a.client_id, a.name, a.logo_url),
                 "website_url": https_or_none(a.website_url),
                 "scopes": [(sc, scopes.SCOPES.get(sc, sc)) for sc in a.scopes],
                 "authorized": when(a.authorized_at),

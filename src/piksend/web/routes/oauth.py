@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
 from piksend.accounts import security_log
+from piksend.clients.identity import AppIdentity, identity_of
 from piksend.oauth import authorization, resources, scopes
 from piksend.oauth.client_auth import authenticate_client
 from piksend.oauth.errors import (
@@ -44,11 +45,13 @@ AUTHORIZE_HEADERS = {"referrer-policy": "no-referrer", **NO_STORE}
 EXPIRED = "This authorization request has expired or was already answered. Return to the app and start again."
 
 
-def _consent_view(client: Client, pending: PendingAuthorization, issuer: str) -> dict:
+def _consent_view(
+    client: Client, pending: PendingAuthorization, issuer: str, identity: AppIdentity
+) -> dict:
     return {
         "resource_name": resources.name_of(pending.resource, issuer),
         "client": client,
-        "logo_url": https_or_none(client.logo_url),
+        "identity": identity,  # the owner's name, the operator's badge, the logo piksend serves
         "website_url": https_or_none(client.website_url),
         "redirect_host": redirect_destination(pending.redirect_uri),
         "runs_in": where_it_runs(client, pending.redirect_uri),
@@ -99,11 +102,12 @@ async def authorize(request: Request):
             auth_request, user_id=user.id, now=c.now(), ttl=c.settings.pending_authorization_ttl
         )
         await store.save_pending(pending)
+        identity = await identity_of(s, auth_request.client)
     return page(
         request,
         "oauth/consent.html",
         headers={**AUTHORIZE_HEADERS, "content-security-policy": consent_csp(pending.redirect_uri)},
-        **_consent_view(auth_request.client, pending, c.policy.issuer),
+        **_consent_view(auth_request.client, pending, c.policy.issuer, identity),
         error=None,
     )
 
@@ -165,7 +169,9 @@ async def consent(request: Request):
                     **AUTHORIZE_HEADERS,
                     "content-security-policy": consent_csp(exc.pending.redirect_uri),
                 },
-                **_consent_view(exc.client, exc.pending, c.policy.issuer),
+                **_consent_view(
+                    exc.client, exc.pending, c.policy.issuer, await identity_of(s, exc.client)
+                ),
                 error="Choose at least one permission to approve, or choose Deny.",
             )
         except InvalidRequestError:

@@ -8,6 +8,7 @@ re-post neither acts twice nor shows a secret again.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,6 +20,7 @@ from starlette.responses import Response
 from piksend.accounts import security_log
 from piksend.accounts.service import Account
 from piksend.clients import registry
+from piksend.clients.logos import logo_path
 from piksend.clients.registry import App
 from piksend.clients.validation import validate_fields
 from piksend.errors import ValidationError
@@ -29,7 +31,7 @@ from piksend.web.auth import SignedIn, seen
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
 from piksend.web.routes import app_type
-from piksend.web.views import AppForm, PostedForm, https_or_none, text, when
+from piksend.web.views import AppForm, PostedForm, text, when
 
 router = APIRouter()
 router.include_router(app_type.router)
@@ -52,7 +54,7 @@ def app_view(app: App) -> dict[str, Any]:
     return {
         "app": app,
         "public": app.client_type is ClientType.PUBLIC,
-        "logo_url": https_or_none(app.logo_url),
+        "logo_url": logo_path(app.client_id, app.name, app.logo_url),  # served by piksend
         "created": when(app.created_at),
         "grace_until": when(app.previous_secret_expires_at),
         "scope_descriptions": [(s, scopes.SCOPES.get(s, s)) for s in app.scopes],
@@ -217,7 +219,7 @@ async def update_app(
         changed = _row_action(form, posted)
         if changed is None:
             posted = posted.compacted()
-            posted.problems(validate_fields)
+            posted.problems(partial(validate_fields, verified=app.verified))
         if changed is None and not posted.errors:
             await registry.update_app(
                 s, owner_id=user.id, client_id=client_id, fields=posted.fields(), now=c.now()
