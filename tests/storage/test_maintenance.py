@@ -115,6 +115,7 @@ async def test_trimming_deletes_rows_expired_longer_than_the_grace_period_in_bat
             "authorization_codes": 1,
             "pending_authorizations": 0,
             "browser_sessions": 1,
+            "refresh_retries": 0,
         }
         assert await _digests(db, t.Token.digest) == sorted(
             [f"just-expired-{i}" for i in range(5)] + [f"live-{i}" for i in range(5)]
@@ -148,6 +149,7 @@ async def test_trimming_twice_deletes_nothing_more(database_url):
             "authorization_codes": 0,
             "pending_authorizations": 0,
             "browser_sessions": 0,
+            "refresh_retries": 0,
         }
     finally:
         await db.dispose()
@@ -175,7 +177,7 @@ async def test_a_round_runs_each_sweep_after_trimming_and_one_failing_stops_no_o
         assert await _digests(db, t.BrowserSession.digest) == ["session-live"]  # trimmed
         assert [r.getMessage() for r in caplog.records] == [
             "maintenance removed: {'tokens': 5, 'authorization_codes': 1, "
-            "'pending_authorizations': 0, 'browser_sessions': 1}",
+            "'pending_authorizations': 0, 'browser_sessions': 1, 'refresh_retries': 0}",
             "a maintenance round failed; will try again",
             "maintenance removed: {'blobs': 3}",
         ]
