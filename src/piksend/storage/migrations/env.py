@@ -30,14 +30,30 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite changes a table by rebuilding it, and dropping the old copy cascades to every
+        # row that refers to it (ON DELETE CASCADE): a column dropped from `users` would delete
+        # every token. sqlite.org/lang_altertable.html §7: foreign keys off for the change (the
+        # pragma is ignored inside a transaction, hence before it), then checked.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(
+                f"the migration left rows whose foreign keys point nowhere: {broken}"
+            )
 
 
 run_migrations_online()

@@ -33,16 +33,6 @@ _CLIENT_ID_COLUMNS = (
 )
 
 
-def _foreign_keys(on: bool) -> None:
-    """SQLite rebuilds a table to change it, and dropping the old ``clients`` would cascade
-    to every consent and token: foreign keys are off while the tables are rebuilt. The
-    pragma is ignored inside a transaction, hence the autocommit blocks."""
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    with op.get_context().autocommit_block():
-        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-
-
 def _widen(length_from: int, length_to: int) -> None:
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.alter_column(
@@ -60,7 +50,6 @@ def _widen(length_from: int, length_to: int) -> None:
 
 
 def upgrade() -> None:
-    _foreign_keys(False)
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -73,17 +62,14 @@ def upgrade() -> None:
         batch_op.alter_column("owner_id", existing_type=sa.String(length=40), nullable=True)
         batch_op.create_check_constraint(op.f("ck_clients_registered_via_owner"), _RULE)
     _widen(64, 255)
-    _foreign_keys(True)
 
 
 def downgrade() -> None:
     # Apps without an owner cannot survive a schema where every app has one.
     op.execute("DELETE FROM clients WHERE owner_id IS NULL")
-    _foreign_keys(False)
     _widen(255, 64)
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_clients_registered_via_owner"), type_="check")
         batch_op.alter_column("owner_id", existing_type=sa.String(length=40), nullable=False)
         batch_op.drop_column("registration_token_digest")
         batch_op.drop_column("registered_via")
-    _foreign_keys(True)
