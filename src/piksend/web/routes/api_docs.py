@@ -63,15 +63,26 @@ _ERRORS: dict[int, dict[str, Any]] = {
         "headers": _BEARER_HEADERS,
     },
     404: {"description": "not_found: no such object among this user's own"},
+    409: {"description": "quota_exceeded: over a quota no wait frees (storage, webhooks per app)"},
     413: {"description": "payload_too_large: the upload is over the size limit"},
     422: {"description": "validation_error: the values are well-formed but not acceptable"},
+    # RFC 6585 §4; the limits and their headers: draft-ietf-httpapi-ratelimit-headers.
+    429: {
+        "description": "too_many_requests: over a rate limit of this token or app; retry after "
+        "`Retry-After` seconds",
+        "headers": {
+            "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}},
+            "RateLimit-Policy": {"description": "the limits", "schema": {"type": "string"}},
+            "RateLimit": {"description": "what is left of them", "schema": {"type": "string"}},
+        },
+    },
 }
 
 
 def guarded(scope: str, *statuses: int) -> dict[str, Any]:
-    """Route keyword arguments documenting the scope and the error responses (400, 401 and
-    403 always; plus ``statuses``)."""
-    codes = sorted({400, 401, 403, *statuses})
+    """Route keyword arguments documenting the scope and the error responses (400, 401, 403
+    and 429 always; plus ``statuses``)."""
+    codes = sorted({400, 401, 403, 429, *statuses})
     return {
         "responses": {code: {"model": ErrorBody, **_ERRORS[code]} for code in codes},
         "openapi_extra": {"security": [{SECURITY_SCHEME: [scope]}]},

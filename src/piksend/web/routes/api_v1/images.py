@@ -146,7 +146,7 @@ async def _read_upload(request: Request, limit: int) -> tuple[bytes, str | None,
 @operation(
     router.post,
     "/galleries/{gallery_id}/images",
-    scoped("images:write", 404, 413, 422),
+    scoped("images:write", 404, 409, 413, 422),
     status_code=201,
     summary="Upload an image",
     openapi_extra={"requestBody": _UPLOAD_BODY},

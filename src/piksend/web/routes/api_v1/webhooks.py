@@ -143,7 +143,7 @@ async def list_webhooks(
 @operation(
     router.post,
     "/webhooks",
-    scoped("webhooks:write", 422),
+    scoped("webhooks:write", 409, 422),
     status_code=201,
     summary="Register a webhook",
 )
