@@ -68,3 +68,21 @@ async def alice(driver):
 @pytest.fixture
 async def registered(driver, alice):
     return await driver.register_app(alice.id)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test that leaves an event loop marked running in this thread breaks every async test
+    after it in the same process ("Runner.run() cannot be called from a running event loop"),
+    far from the cause. Name the test that did it, and clear the mark for the next one."""
+    import asyncio
+    import warnings
+
+    loop = asyncio.events._get_running_loop()
+    if loop is not None and not loop.is_running():
+        warnings.warn(
+            f"{item.nodeid} left an event loop marked running; cleared",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+        asyncio.events._set_running_loop(None)
