@@ -59,8 +59,12 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope, not session: while sync Playwright is alive its event loop is marked running
+    # in this thread, and every async test after it in the same process (an xdist worker runs
+    # other files after this one) fails with "Runner.run() cannot be called from a running
+    # event loop". Playwright stops at the end of each browser module.
     path = find_chromium()
     if path is None:
         _unavailable(
