@@ -54,7 +54,7 @@ async def seed(args) -> dict:
             user = await create_user(
                 s,
                 email=f"bench-{int(time.time() * 1000)}@example.com",
-                password="bench password",
+                password="quiet otter lantern 42",
                 name="Bench",
                 now=now,
             )
