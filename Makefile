@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/piksend_dev_test
 
-.PHONY: venv serve test lint typecheck imports pg-test bench check
+.PHONY: venv serve test lint typecheck imports pg-test bench check mutation
 
 venv: $(BIN)/piksend
 $(BIN)/piksend: requirements-test.lock pyproject.toml
@@ -29,5 +29,8 @@ pg-test: venv                    ## the whole suite on SQLite and PostgreSQL (PG
 
 bench: venv                      ## piksend's own benchmark (needs wrk); see bench/README in RESULTS.md
 	PYTHONPATH=src $(BIN)/python bench/run.py
+
+mutation: venv                   ## mutation check of the protocol core (docs/testing.md); fails on an unlisted survivor
+	$(BIN)/python tools/mutation_check.py
 
 check: lint typecheck test       ## what CI runs, less PostgreSQL and the browser
