@@ -17,6 +17,9 @@ from piksend.gallery.pagination import Page, apply_cursor, page_of
 from piksend.storage.tables import gallery as g
 from piksend.storage.tables import new_id
 
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+
 
 class Visibility(StrEnum):
     PRIVATE = "private"

@@ -87,6 +87,9 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+PAGE_UPLOAD_FILES = 10  # files one upload form of the gallery page may carry
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over the limit with 413 before they are read whole (Content-Length),
     and stop reading a chunked body as soon as it passes the limit."""
@@ -99,6 +102,8 @@ class BodyLimitMiddleware:
     def limit_for(self, path: str) -> int:
         if path.startswith("/api/v1/galleries/") and path.endswith("/images"):
             return self.upload_limit
+        if path.startswith("/galleries/") and path.endswith("/images"):
+            return self.upload_limit * PAGE_UPLOAD_FILES  # the gallery page's form of files
         if path == "/mcp":  # the upload_image tool carries an image as base64: 4/3 of its bytes
             return self.upload_limit * 4 // 3
         return self.default_limit

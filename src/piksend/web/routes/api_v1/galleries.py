@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from piksend.gallery import galleries
-from piksend.gallery.galleries import GalleryView, Visibility
+from piksend.gallery.galleries import DESCRIPTION_MAX, TITLE_MAX, GalleryView, Visibility
 from piksend.gallery.pagination import DEFAULT_LIMIT
 from piksend.web.context import ctx
 from piksend.web.routes.api_v1.common import (
@@ -58,15 +58,15 @@ class GalleryList(BaseModel):
 
 
 class GalleryCreate(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
     visibility: VisibilityName = "private"
     keep_location: bool = Field(default=False, description=_KEEP_LOCATION)
 
 
 class GalleryPatch(Strict):
-    title: str = omittable(min_length=1, max_length=200)
-    description: str = omittable(max_length=5000)
+    title: str = omittable(min_length=1, max_length=TITLE_MAX)
+    description: str = omittable(max_length=DESCRIPTION_MAX)
     visibility: VisibilityName = omittable()
     cover_image_id: str | None = Field(
         default=None, max_length=40, description="An image of this gallery, or null for none"
