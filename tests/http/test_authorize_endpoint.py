@@ -159,7 +159,7 @@ async def test_consent_with_no_scope_ticked_asks_again(driver, registered):
     page = await driver.authorize(registered, challenge=challenge)
     response = await driver.decide(page, "approve", scopes=[])
     assert response.status_code == 400
-    assert "Choose at least one permission to approve, or choose Deny." in response.text
+    assert "Choose at least one permission to approve, or choose Cancel." in response.text
     assert (await driver.decide(page, "approve")).status_code == 303
 
 

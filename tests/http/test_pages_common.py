@@ -152,7 +152,7 @@ async def test_consent_shows_logo_redirect_host_website_and_each_scope(driver, a
         ("View your galleries and their settings", "galleries:read"),
         ("Create, update, and delete galleries", "galleries:write"),
     ]
-    assert "<strong>Deny</strong> sends you back to app.example.com:8443 without" in page.text
+    assert "<strong>Cancel</strong> sends you back to app.example.com:8443 without" in page.text
 
 
 async def test_consent_hides_a_logo_that_is_not_https(driver, alice, app, http):

@@ -29,6 +29,7 @@ from piksend.oauth import authorization
 from piksend.oauth.errors import BearerTokenError, OAuthError, TemporarilyUnavailableError
 from piksend.oauth.types import AuthorizationRequest
 from piksend.storage.unavailable import MAY_BE_UNAVAILABLE, unavailable_reason
+from piksend.web.auth import load_user
 from piksend.web.render import (
     RETRY_AFTER_SECONDS,
     bearer_error_json,
@@ -45,6 +46,7 @@ AUTHORIZE_PATH = "/api/oauth/authorize"
 CONSENT_PATH = "/api/oauth/consent"
 UNAVAILABLE = "PikSend is temporarily unavailable; retry in a few seconds"
 _VERIFIED = "piksend.verified_authorization"
+NOT_FOUND = "There is no page at this address."
 _REDIRECT_HEADERS = {"referrer-policy": "no-referrer", **NO_STORE}
 LOG_EVERY_SECONDS = 10.0
 
@@ -109,6 +111,21 @@ def answer_unavailable(request: Request, reason: str, failures: _FailureLog) -> 
     return unavailable_page(request)
 
 
+async def signed_in_layout(request: Request) -> None:
+    """Look up who is signed in, if no handler did, so an error page shows their menu. Only a
+    database that is unavailable is tolerated (the page then shows the signed-out menu)."""
+    if hasattr(request.state, "user"):
+        return
+    request.state.user = None
+    try:
+        async with request.app.state.ctx.db.reader() as session:
+            await load_user(request, session)
+    except MAY_BE_UNAVAILABLE as exc:
+        if unavailable_reason(exc) is None:
+            raise
+        request.state.user = None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     failures = _FailureLog()
 
@@ -126,6 +143,7 @@ def install_error_handlers(app: FastAPI) -> None:
             extra = {"field": exc.field} if exc.field else {}
             response = json_error(exc.code, exc.description, exc.status, **extra)
         else:
+            await signed_in_layout(request)
             response = error_page(request, exc.description, status=exc.status)
         # A rate limit's 429 carries Retry-After and its RateLimit fields (web/rate_limits.py).
         response.headers.update(getattr(exc, "headers", {}))
@@ -140,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
         description = "; ".join(problems) or "The request is invalid"
         if wants_json(request):
             return json_error("invalid_request", description, 400)
+        await signed_in_layout(request)
         return error_page(request, description, status=400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -150,7 +169,9 @@ def install_error_handlers(app: FastAPI) -> None:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
             response = json_error(code, description, exc.status_code)
         else:
-            response = error_page(request, description, status=exc.status_code, title=description)
+            await signed_in_layout(request)
+            message = NOT_FOUND if exc.status_code == 404 else description
+            response = error_page(request, message, status=exc.status_code, title=description)
         # RFC 9110 §15.5.6: a 405 names the methods that are allowed (Starlette puts them here).
         response.headers.update(exc.headers or {})
         return response

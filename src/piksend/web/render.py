@@ -36,8 +36,58 @@ def page(
     return response
 
 
-def error_page(request: Request, message: str, *, status: int, title: str = "Something went wrong"):
-    return page(request, "error.html", status=status, no_store=True, title=title, message=message)
+TITLES = {404: "Not found", 405: "Method not allowed"}
+NEXT_STEPS: dict[int, tuple[str, str | None]] = {  # (for the person, for the app's developer)
+    400: ("Go back, check what you entered or chose, and try again.", None),
+    401: ("Sign in, then try again.", None),
+    403: (
+        "Go back, reload the page and send the form again: the form expired or came from "
+        "another site.",
+        None,
+    ),
+    404: (
+        "Check the address, or go back to the page that linked here.",
+        "A link to something that was deleted, or that belongs to another account, leads "
+        "here: PikSend answers 404 for both, never saying which.",
+    ),
+    405: ("Go back to the page you came from.", "Use the method the API reference names."),
+    429: ("Wait a little, then try again.", "Honour the Retry-After header before retrying."),
+    500: (
+        "Try again in a moment. If it keeps happening, tell the operator of this PikSend.",
+        'The server log has the details: an "unexpected error" line with this address.',
+    ),
+    503: ("Try again in a few seconds.", "Retry after the Retry-After header's seconds."),
+}
+
+
+def error_page(
+    request: Request,
+    message: str,
+    *,
+    status: int,
+    title: str | None = None,
+    tried: str | None = None,
+    app_name: str | None = None,
+    user_step: str | None = None,
+    developer_step: str | None = None,
+):
+    """An error page: what went wrong, what was tried (the method and path unless told more;
+    never the query, which may hold a secret), the app's name where known, and the next step
+    for the person and for the developer. Values are escaped by the template."""
+    default_user, default_developer = NEXT_STEPS.get(status, NEXT_STEPS[400])
+    return page(
+        request,
+        "error.html",
+        status=status,
+        no_store=True,
+        title=title or TITLES.get(status, "Something went wrong"),
+        message=message,
+        status_code=status,
+        tried=tried or f"{request.method} {request.url.path}",
+        app_name=app_name,
+        user_step=user_step or default_user,
+        developer_step=developer_step or default_developer,
+    )
 
 
 RETRY_AFTER_SECONDS = 2  # RFC 9110 §10.2.3: when a 503's client may try again

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
 from piksend.accounts import security_log
-from piksend.clients.identity import AppIdentity, identity_of
-from piksend.oauth import authorization, resources, scopes
+from piksend.clients.identity import identity_of
+from piksend.oauth import authorization, resources
 from piksend.oauth.client_auth import authenticate_client
 from piksend.oauth.errors import (
     InvalidClientError,
@@ -27,37 +27,27 @@ from piksend.oauth.refresh_grace import ReplayedResponse
 from piksend.oauth.registration import RegistrationPolicy
 from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
-from piksend.oauth.types import Client, PendingAuthorization
+from piksend.oauth.types import PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
 from piksend.web import cors, csrf, errors, fault_points, rate_limits
 from piksend.web.auth import load_user, seen
+from piksend.web.consent_page import (
+    SWITCH_ACCOUNT,
+    consent_view,
+    expired_page,
+    switch_account,
+    unsafe_request_page,
+)
 from piksend.web.context import ctx
 from piksend.web.hot import hot
 from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
 from piksend.web.security import NO_STORE, consent_csp
-from piksend.web.views import https_or_none, redirect_destination, where_it_runs
 
 router = APIRouter()
 
 AUTHORIZE_HEADERS = {"referrer-policy": "no-referrer", **NO_STORE}
-EXPIRED = "This authorization request has expired or was already answered. Return to the app and start again."
-
-
-def _consent_view(
-    client: Client, pending: PendingAuthorization, issuer: str, identity: AppIdentity
-) -> dict:
-    return {
-        "resource_name": resources.name_of(pending.resource, issuer),
-        "client": client,
-        "identity": identity,  # the owner's name, the operator's badge, the logo piksend serves
-        "website_url": https_or_none(client.website_url),
-        "redirect_host": redirect_destination(pending.redirect_uri),
-        "runs_in": where_it_runs(client, pending.redirect_uri),
-        "pending": pending,
-        "requested": [(name, scopes.SCOPES[name]) for name in pending.scope],
-    }
 
 
 @router.get("/api/oauth/authorize", include_in_schema=False)
@@ -82,9 +72,8 @@ async def authorize(request: Request):
                 params, clients, issuer=c.policy.issuer
             )
         except UnsafeAuthorizationRequestError as exc:
-            return error_page(
-                request, exc.description, status=400, title="Invalid authorization request"
-            )
+            await load_user(request, s)  # the error page in the signed-in layout
+            return await unsafe_request_page(request, store, params, exc)
         except authorization.RedirectableAuthorizationError as exc:
             return RedirectResponse(
                 authorization.error_redirect(exc, c.policy.issuer),
@@ -107,7 +96,8 @@ async def authorize(request: Request):
         request,
         "oauth/consent.html",
         headers={**AUTHORIZE_HEADERS, "content-security-policy": consent_csp(pending.redirect_uri)},
-        **_consent_view(auth_request.client, pending, c.policy.issuer, identity),
+        **consent_view(auth_request.client, pending, c.policy.issuer, identity),
+        signout_pending=pending.id,  # the menu's "Sign out" takes the "Not you?" path
         error=None,
     )
 
@@ -119,6 +109,7 @@ async def consent(request: Request):
     c = ctx(request)
     form = await request.form(max_files=0, max_fields=50)
     pending_id = str(form.get("pending_id", ""))[:100]
+    switching = form.get("decision") == SWITCH_ACCOUNT
     decision = _decision(form.get("decision"))
     chosen = tuple(str(v) for v in form.getlist("scope"))
     csrf_token = form.get("csrf_token")
@@ -142,6 +133,8 @@ async def consent(request: Request):
                 title="Not signed in",
             )
         asked = await store.get_pending(pending_id, user.id)  # for the security log, below
+        if switching:
+            return await switch_account(request, s, asked)
         try:
             target = await authorization.decide(
                 pending_id,
@@ -155,7 +148,7 @@ async def consent(request: Request):
                 now=c.now(),
             )
         except PendingAuthorizationGoneError:
-            return error_page(request, EXPIRED, status=400, title="Request expired")
+            return await expired_page(request, store, asked)
         except UnsafeAuthorizationRequestError as exc:
             return error_page(
                 request, exc.description, status=400, title="Invalid authorization request"
@@ -169,13 +162,18 @@ async def consent(request: Request):
                     **AUTHORIZE_HEADERS,
                     "content-security-policy": consent_csp(exc.pending.redirect_uri),
                 },
-                **_consent_view(
-                    exc.client, exc.pending, c.policy.issuer, await identity_of(s, exc.client)
+                **consent_view(
+                    exc.client,
+                    exc.pending,
+                    c.policy.issuer,
+                    await identity_of(s, exc.client),
+                    ticked=chosen,  # as the user left them: a second press grants no more
                 ),
-                error="Choose at least one permission to approve, or choose Deny.",
+                signout_pending=exc.pending.id,
+                error="Choose at least one permission to approve, or choose Cancel.",
             )
         except InvalidRequestError:
-            return error_page(request, "Choose Approve or Deny.", status=400)
+            return error_page(request, "Choose Approve or Cancel.", status=400)
         if decision is authorization.Decision.APPROVE and asked is not None:
             await _log_authorized(request, s, store, asked, chosen)
     return see_other(target, headers=AUTHORIZE_HEADERS)
