@@ -10,6 +10,9 @@
 # With a second argument it also records a py-spy profile (raw folded stacks) there.
 # Needs root or the postgres user's processes to be readable, wrk, and py-spy for profiles.
 set -euo pipefail
+# WORKERS=N (default 1) runs serve --workers N; ACCESS_LOG=1 keeps uvicorn's access log on (the
+# serve default, and what ../shared/peer-bench runs), else it is off with --log-level warning.
+if [ -n "${ACCESS_LOG:-}" ]; then ACCESS_FLAGS=; else ACCESS_FLAGS="--log-level warning --no-access-log"; fi
 MODE=${1:?mode: introspect, me, refresh or code}
 PROFILE=${2:-}
 cd "$(dirname "$0")/.."
@@ -28,7 +31,7 @@ PYTHONPATH=src .venv/bin/python bench/seed.py --database-url "$PG/$DB" --out "$W
   --access 20000 --refresh 20000 --codes 20000 >/dev/null
 PIKSEND_DATA_DIR=$WORK/data PIKSEND_DATABASE_URL=$PG/$DB PIKSEND_SECRET_KEY=cpu-$(printf 'k%.0s' {1..40}) \
   PYTHONPATH=src taskset -c 0 .venv/bin/python -m piksend serve --port "$PORT" \
-  --log-level warning --no-access-log >"$WORK/serve.log" 2>&1 &
+  --workers "${WORKERS:-1}" $ACCESS_FLAGS >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
 field() { .venv/bin/python -c "import json,sys; print(json.load(open('$WORK/client.json')).get('$1', '-'))"; }
@@ -43,15 +46,17 @@ drive() { taskset -c 1 wrk -t1 -c16 -d"$1" -s bench/wrk/piksend.lua "http://127.
 # Warm up on read paths only: single-use values must each be sent once.
 case $MODE in introspect|me) drive 2s "$POOL" >/dev/null ;; esac
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# The server and its worker processes (serve --workers N forks them).
+server_ticks() { for p in "$SERVER" $(pgrep -P "$SERVER"); do ticks "$p" 2>/dev/null || true; done | awk '{s+=$1} END {print s+0}'; }
 pg_ticks() { for p in $(pgrep -u postgres postgres); do ticks "$p" 2>/dev/null || true; done | awk '{s+=$1} END {print s+0}'; }
 SPY=
 if [ -n "$PROFILE" ]; then
   .venv/bin/py-spy record -r 250 -p "$SERVER" -o "$PROFILE" -f raw -d 6 >/dev/null 2>&1 &
   SPY=$!
 fi
-S0=$(ticks "$SERVER"); P0=$(pg_ticks)
+S0=$(server_ticks); P0=$(pg_ticks)
 OUT=$(drive 5s "$POOL")
-S1=$(ticks "$SERVER"); P1=$(pg_ticks)
+S1=$(server_ticks); P1=$(pg_ticks)
 if [ -n "$SPY" ]; then wait "$SPY" || true; fi
 read -r N ERR < <(echo "$OUT" | sed -n 's/^WRKJSON //p' | .venv/bin/python -c \
   "import json,sys; d=json.load(sys.stdin); print(d['requests'], d['errors']+d['socket_errors']+d['exhausted'])")

@@ -41,7 +41,7 @@ from piksend.web.auth import SignInRequired, answer_sign_in_required
 from piksend.web.context import AppContext
 from piksend.web.cors import CorsMiddleware
 from piksend.web.errors import install_error_handlers
-from piksend.web.hot import HotRoutes, hot_routes
+from piksend.web.hot import HotFront, HotRoutes, PiksendApp, hot_routes
 from piksend.web.json_body import UniqueJsonKeysMiddleware
 from piksend.web.mcp import build_mcp
 from piksend.web.routes import (
@@ -198,7 +198,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             decoder.close()
             await db.dispose()
 
-    app = FastAPI(
+    app = PiksendApp(
         title="PikSend API",
         version=__version__,
         lifespan=lifespan,
@@ -252,7 +252,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     for router in (oauth.router, api_v1.router, gallery_pages.router):
         app.include_router(router)
     # Innermost first: the routes marked @hot skip FastAPI's router, not the middlewares below.
-    app.add_middleware(HotRoutes, owner=app, routes=hot_routes(app.routes))
+    hot = hot_routes(app.routes)
+    app.add_middleware(HotRoutes, owner=app, routes=hot)
     app.add_middleware(UniqueJsonKeysMiddleware)  # the hot routes read theirs in web.params
     app.add_middleware(CorsMiddleware, db=db)  # outside the hot dispatch: preflights first
     app.add_middleware(
@@ -262,6 +263,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)  # outermost: times everything
+    # Ahead of all of it, the hot routes' plain requests (web/hot.py): the same answers.
+    app.hot_front = HotFront(
+        app, hot, metrics=metrics, body_limit=settings.max_body_bytes, hsts=settings.secure_cookies
+    )
     install_openapi(app)
     install_error_handlers(app)
     return app

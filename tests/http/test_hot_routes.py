@@ -116,3 +116,90 @@ async def test_hot_requests_are_counted_under_their_route_template(http):
         'piksend_http_requests_total{method="POST",route="/api/oauth/revoke",status="401"} 1.0'
         in text
     )
+
+
+def _comparable(response) -> tuple:
+    headers = sorted((k, v) for k, v in response.headers.multi_items() if k != "date")
+    return response.status_code, headers, response.content
+
+
+async def test_the_front_and_the_middleware_stack_answer_byte_for_byte_alike(
+    app, http, driver, registered
+):
+    """HotFront (web/hot.py) stands in for the middlewares on plain requests: with it off,
+    every request below goes through the whole stack, and must get the very same answer."""
+    tokens = await driver.tokens(registered)
+    access = tokens["access_token"]
+    client = {"client_id": registered.client_id, "client_secret": registered.client_secret}
+    requests = [
+        ("POST", "/api/oauth/introspect", {"data": {"token": access, **client}}),
+        ("POST", "/api/oauth/introspect", {"json": {"token": access, **client}}),
+        ("POST", "/api/oauth/introspect", {"data": {"token": "pks_at_nothing", **client}}),
+        ("POST", "/api/oauth/introspect", {"data": {"token": access}}),  # no client: 401
+        ("POST", "/api/oauth/token", {"data": {"grant_type": "refresh_token", **client}}),
+        ("POST", "/api/oauth/token", {"json": {"grant_type": "nope", **client}}),
+        (
+            "POST",
+            "/api/oauth/token",
+            {"content": b'{"a":1,"a":2}', "headers": {"content-type": "application/json"}},
+        ),
+        ("POST", "/api/oauth/revoke", {"data": {"token": "pks_rt_nothing", **client}}),
+        ("GET", "/api/v1/me", {"headers": {"authorization": f"Bearer {access}"}}),
+        ("GET", "/api/v1/me", {"headers": {"authorization": "Bearer pks_at_nothing"}}),
+        ("GET", "/api/v1/me", {}),
+    ]
+    front = app.hot_front
+    assert front is not None
+    for method, path, kwargs in requests:
+        assert front.claims(_scope_of(method, path, kwargs)) is not None, (method, path)
+        fast = await http.request(method, path, **kwargs)
+        app.hot_front = None
+        try:
+            slow = await http.request(method, path, **kwargs)
+        finally:
+            app.hot_front = front
+        assert _comparable(fast) == _comparable(slow), (method, path, kwargs)
+
+
+def _scope_of(method: str, path: str, kwargs: dict) -> dict:
+    import httpx
+
+    request = httpx.Request(method, "http://x" + path, **kwargs)
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower(), v) for k, v in request.headers.raw],
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        ("POST", {"origin": "https://app.example.com", "content-length": "2"}),  # CORS decides
+        ("POST", {"transfer-encoding": "chunked"}),  # the streamed limit applies
+        ("POST", {}),  # no declared length
+        ("POST", {"content-length": "99999999"}),  # over the limit: 413 from the stack
+        ("POST", {"content-length": "x"}),
+    ],
+)
+def test_what_needs_a_middlewares_decision_goes_through_the_stack(app, method, headers):
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": "/api/oauth/token",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+    }
+    assert app.hot_front.claims(scope) is None
+
+
+def test_a_json_body_on_a_get_goes_through_the_stacks_duplicate_key_check(app):
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/me",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"13")],
+    }
+    assert app.hot_front.claims(scope) is None
+    scope["headers"] = [(b"authorization", b"Bearer x")]
+    assert app.hot_front.claims(scope) is not None

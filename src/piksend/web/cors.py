@@ -115,7 +115,7 @@ def _headers(origin: str, rule: Rule, *, preflight: bool) -> list[tuple[bytes, b
     return headers
 
 
-def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     for index, (name, value) in enumerate(headers):
         if name.lower() == b"vary":
             if b"origin" not in value.lower() and value.strip() != b"*":
@@ -150,7 +150,7 @@ class CorsMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = _with_vary(list(message.get("headers", [])))
+                headers = with_vary(list(message.get("headers", [])))
                 if decision.allowed:
                     headers += _headers(origin, rule, preflight=False)
                 message = {**message, "headers": headers}
@@ -169,7 +169,7 @@ class CorsMiddleware:
         if not allowed:  # answered as if CORS did not exist: the app's own 405
             await self.app(scope, receive, _vary_only(send))
             return
-        headers = _with_vary(_headers(origin, rule, preflight=True))
+        headers = with_vary(_headers(origin, rule, preflight=True))
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
@@ -189,7 +189,7 @@ def _origin(scope: Scope) -> str | None:
 def _vary_only(send: Send) -> Send:
     async def send_with_vary(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": _with_vary(list(message.get("headers", [])))}
+            message = {**message, "headers": with_vary(list(message.get("headers", [])))}
         await send(message)
 
     return send_with_vary
