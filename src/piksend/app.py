@@ -197,6 +197,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             await throttle.counters.close()
             decoder.close()
             await db.dispose()
+            access_log = getattr(_app, "access_log", None)
+            if access_log is not None:
+                access_log.close()  # what the last requests logged reaches the log
 
     app = PiksendApp(
         title="PikSend API",

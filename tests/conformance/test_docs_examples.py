@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import secrets
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -199,7 +200,11 @@ def test_tokens_survive_a_server_restart(live_app):
 def test_server_log_holds_no_token_code_or_secret(live_app):
     # runs after the flows above in this module: the access log drops query strings
     docs_flow(live_app, "http://localhost:5000/callback")
-    log = live_app.server.log()
+    # The access log is written in batches (web/access_log.py): wait for the flow's lines.
+    deadline = time.monotonic() + 30
+    while "POST /api/oauth/token" not in (log := live_app.server.log()):
+        assert time.monotonic() < deadline, "the access log never showed the flow"
+        time.sleep(0.05)
     assert "GET /api/oauth/authorize" in log
     for marker in (
         "pks_at_",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import os
 import socket
 import sys
@@ -18,8 +19,14 @@ def app_from_env():
     import gc
 
     from piksend.app import create_app
+    from piksend.logs import lean_records
 
+    lean_records()
     app = create_app(settings_from_env())
+    if os.environ.get("PIKSEND_ACCESS_LOG") == "1":
+        from piksend.web.access_log import AccessLog
+
+        app.access_log = AccessLog(sys.stdout)
     # Everything built so far (modules, routes, tables, templates) lives as long as the process:
     # moved out of the collector's reach, a full collection no longer walks it all mid-request.
     gc.collect()
@@ -72,6 +79,10 @@ def cmd_serve(args) -> int:
     settings = settings_from_env(host=args.host, port=args.port)
     os.environ["PIKSEND_DATA_DIR"] = str(settings.data_dir)
     os.environ["PIKSEND_WORKERS"] = str(args.workers)  # sizes each worker's connection pool
+    # The access log is the app's own (web/access_log.py), not uvicorn's: same lines, cheaper.
+    level = logging.getLevelName(args.log_level.upper())
+    quiet = isinstance(level, int) and level > logging.INFO
+    os.environ["PIKSEND_ACCESS_LOG"] = "0" if args.no_access_log or quiet else "1"
     if args.workers > 1:
         _prepare_multiprocess_metrics(settings.data_dir / "metrics")
     try:
@@ -93,7 +104,7 @@ def cmd_serve(args) -> int:
         port=args.port,
         workers=args.workers,
         log_config=logging_config(args.log_level.upper()),
-        access_log=not args.no_access_log,
+        access_log=False,
         **SERVER_OPTIONS,
     )
     return 0

@@ -28,9 +28,10 @@ from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from piksend.web import cors
+from piksend.web.access_log import AccessLog
 from piksend.web.json_body import READ_BY_PARAMS
 from piksend.web.security import COMMON_HEADERS, HSTS
 
@@ -176,7 +177,7 @@ class HotFront:
             return None  # a POST with no declared length: the stack's streamed limit applies
         return route
 
-    async def serve(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+    async def serve(self, route: Route, scope: Scope, receive: Receive, send: Send) -> int:
         started = time.perf_counter()
         status = 500
         scope["app"] = self.owner
@@ -205,6 +206,7 @@ class HotFront:
                 await response(scope, receive, send)
         finally:
             self._count(scope["method"], route.path, status, time.perf_counter() - started)
+        return status
 
     def _count(self, method: str, template: str, status: int, elapsed: float) -> None:
         counter = self._counters.get((method, template, status))
@@ -219,15 +221,35 @@ class HotFront:
 
 
 class PiksendApp(FastAPI):
-    """FastAPI, with the hot routes' plain requests answered by ``HotFront`` first."""
+    """FastAPI, with the hot routes' plain requests answered by ``HotFront`` first, and each
+    HTTP request's access-log line written here (``web/access_log.py``) when one is kept."""
 
     hot_front: HotFront | None = None
+    access_log: AccessLog | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        front = self.hot_front
-        if front is not None and scope["type"] == "http":
-            route = front.claims(scope)
-            if route is not None:
-                await front.serve(route, scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        front, log = self.hot_front, self.access_log
+        route = front.claims(scope) if front is not None else None
+        if route is not None and front is not None:
+            status = await front.serve(route, scope, receive, send)
+            if log is not None:
+                log.request(scope, status)
+            return
+        if log is None:
+            await super().__call__(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, send_status)
+        finally:
+            log.request(scope, status)

@@ -40,6 +40,7 @@ from piksend.web.consent_page import (
 )
 from piksend.web.context import ctx
 from piksend.web.hot import hot
+from piksend.web.json_response import FastJSONResponse
 from piksend.web.ops import metrics_of
 from piksend.web.params import read_params
 from piksend.web.render import error_page, oauth_error_json, page, see_other
@@ -234,7 +235,7 @@ async def token(request: Request):
     metrics_of(request).token_request_done(params.get("grant_type"), result)
     if params.get("grant_type") == "refresh_token" and not isinstance(result, ReplayedResponse):
         await fault_points.after_rotation_commit()  # test-only (web/fault_points.py)
-    return JSONResponse(result.to_dict(), headers=NO_STORE)
+    return FastJSONResponse(result.to_dict(), headers=NO_STORE)
 
 
 async def _token_params(request: Request) -> dict[str, str]:
@@ -271,7 +272,7 @@ async def _client_call(
             body = await action(params, client, store, c)
     except OAuthError as exc:
         return await _refused(request, params, exc)
-    return JSONResponse(body, headers=NO_STORE)
+    return FastJSONResponse(body, headers=NO_STORE)
 
 
 async def _refused(request: Request, params: dict[str, str], error: OAuthError) -> JSONResponse:

@@ -13,6 +13,7 @@ from piksend.oauth.errors import BearerTokenError
 from piksend.web import rate_limits
 from piksend.web.context import ctx
 from piksend.web.hot import hot
+from piksend.web.json_response import FastJSONResponse
 from piksend.web.routes.api_v1.common import scoped
 
 router = APIRouter(tags=["profile"])
@@ -47,7 +48,7 @@ async def me(request: Request) -> JSONResponse:
         headers = await rate_limits.count_api_request(
             request, token_digest=record.digest, client_id=record.client_id
         )
-    return JSONResponse(
+    return FastJSONResponse(
         headers=headers,
         content={
             "id": user.id,
