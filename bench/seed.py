@@ -7,6 +7,19 @@ the minted values to files in --out, which only wrk reads.
 
     PYTHONPATH=src python bench/seed.py --database-url sqlite:///x.db --out /tmp/pool \
         --access 1000 --refresh 60000 --codes 60000 [--filler 1000000]
+
+creates a user and an app and writes client.json, access.txt, refresh.txt and codes.txt into
+the directory --out. The stable interface for any benchmark harness (issue 11 item 5) mints
+for a client and user that already exist (made with `piksend users create` / `apps create`):
+
+    python -P bench/seed.py --database-url URL --client-id ID --user-id ID \
+        --kind access|refresh|code --n N --verifier V --redirect-uri U --scope S --out FILE
+
+and writes the N values to the file --out, one a line. Each value gets a consent of its own
+(no artificial row contention) and is stored as the real flow stores it, by the store's own
+code; only the lifetimes are longer (a code an hour, a token six hours) so a pool outlasts a
+run. --verifier is the PKCE verifier (RFC 7636 §4.1) the codes' S256 challenge is made from;
+--redirect-uri must be one the client registered and --scope within what it may ask for.
 """
 
 from __future__ import annotations
@@ -15,24 +28,28 @@ import argparse
 import asyncio
 import base64
 import json
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import bindparam, text
 
 from piksend.accounts.service import create_user
 from piksend.clients.registry import create_app
 from piksend.clients.validation import AppFields
 from piksend.clock import utcnow
 from piksend.oauth import tokens
-from piksend.oauth.types import TokenKind, TokenRecord
+from piksend.oauth.types import AuthorizationCode, TokenKind, TokenRecord
 from piksend.storage import tables as t
 from piksend.storage.engine import Database
 from piksend.storage.oauth import SqlOAuthStore
 from piksend.storage.schema import ensure_ready
 
 VERIFIER = "bench-verifier-" + "v" * 40  # RFC 7636 §4.1: 43..128 characters
+KINDS = ("access", "refresh", "code")
+TOKEN_TTL = timedelta(hours=6)
+CODE_TTL = timedelta(hours=1)
 REDIRECT_URI = "https://bench.example.com/callback"
 SCOPE = ("profile:read", "galleries:read")
 BATCH = 2000
@@ -75,11 +92,13 @@ async def seed(args) -> dict:
             "user_id": user.id,
         }
         (out / "client.json").write_text(json.dumps(info))
-        await _tokens(db, out / "access.txt", args.access, TokenKind.ACCESS, app.client_id, user.id)
-        await _tokens(
-            db, out / "refresh.txt", args.refresh, TokenKind.REFRESH, app.client_id, user.id
-        )
-        await _codes(db, out / "codes.txt", args.codes, app.client_id, user.id)
+        for kind, n, name in (
+            ("access", args.access, "access.txt"),
+            ("refresh", args.refresh, "refresh.txt"),
+            ("code", args.codes, "codes.txt"),
+        ):
+            values = await mint(db, kind=kind, n=n, client_id=app.client_id, user_id=user.id)
+            _write(out / name, values)
         if args.filler:
             await _filler(db, args.filler, app.client_id, user.id)
         return info
@@ -87,86 +106,97 @@ async def seed(args) -> dict:
         await db.dispose()
 
 
-async def _consents(s, n: int, client_id: str, user_id: str) -> list[str]:
+class SeedError(Exception):
+    """What is wrong with the arguments, as one line for the operator."""
+
+
+async def _consents(store: SqlOAuthStore, n: int, client_id: str, user_id: str, scope) -> list:
     """One consent per refresh token or code, as in real use (no artificial row contention)."""
-    ids = [t.new_id("cns") for _ in range(n)]
-    now = utcnow()
-    rows = [
-        {
-            "id": i,
-            "user_id": user_id,
-            "client_id": client_id,
-            "scope": " ".join(SCOPE),
-            "created_at": now,
-        }
-        for i in ids
-    ]
-    if rows:
-        await s.execute(insert(t.Consent.__table__), rows)
-    return ids
+    return await store.create_consents(
+        n, user_id=user_id, client_id=client_id, scope=scope, now=utcnow()
+    )
 
 
-async def _tokens(db, path: Path, n: int, kind: TokenKind, client_id: str, user_id: str) -> None:
-    now = utcnow()
-    ttl = timedelta(hours=6)
-    with path.open("w") as fh:
-        for start in range(0, n, BATCH):
-            size = min(BATCH, n - start)
-            async with db.unit_of_work() as s:
-                consents = await _consents(s, size, client_id, user_id)
-                prefix = (
-                    tokens.Prefix.ACCESS_TOKEN
-                    if kind is TokenKind.ACCESS
-                    else tokens.Prefix.REFRESH_TOKEN
-                )
-                values = [tokens.generate(prefix) for _ in range(size)]
-                await SqlOAuthStore(s).save_tokens(
+async def mint(
+    db: Database,
+    *,
+    kind: str,
+    n: int,
+    client_id: str,
+    user_id: str,
+    scope: tuple[str, ...] = SCOPE,
+    verifier: str = VERIFIER,
+    redirect_uri: str = REDIRECT_URI,
+) -> list[str]:
+    """n access tokens, refresh tokens or codes for an existing client and user, written in
+    batches through SqlOAuthStore (create_consents, save_tokens, save_codes)."""
+    await _check(db, client_id, user_id, scope, redirect_uri)
+    values: list[str] = []
+    for start in range(0, n, BATCH):
+        size = min(BATCH, n - start)
+        async with db.unit_of_work() as s:
+            store = SqlOAuthStore(s)
+            consents = await _consents(store, size, client_id, user_id, scope)
+            now = utcnow()
+            if kind == "code":
+                batch = [tokens.generate(tokens.Prefix.AUTHORIZATION_CODE) for _ in range(size)]
+                await store.save_codes(
                     *(
-                        TokenRecord(
+                        AuthorizationCode(
                             digest=tokens.digest(v),
-                            kind=kind,
                             consent_id=c,
                             client_id=client_id,
                             user_id=user_id,
-                            scope=SCOPE,
-                            issued_at=now,
-                            expires_at=now + ttl,
+                            redirect_uri=redirect_uri,
+                            scope=scope,
+                            code_challenge=s256(verifier),
+                            code_challenge_method="S256",
+                            expires_at=now + CODE_TTL,
                         )
-                        for v, c in zip(values, consents, strict=True)
+                        for v, c in zip(batch, consents, strict=True)
+                    ),
+                    now=now,
+                )
+            else:
+                access = kind == "access"
+                prefix = tokens.Prefix.ACCESS_TOKEN if access else tokens.Prefix.REFRESH_TOKEN
+                batch = [tokens.generate(prefix) for _ in range(size)]
+                await store.save_tokens(
+                    *(
+                        TokenRecord(
+                            digest=tokens.digest(v),
+                            kind=TokenKind.ACCESS if access else TokenKind.REFRESH,
+                            consent_id=c,
+                            client_id=client_id,
+                            user_id=user_id,
+                            scope=scope,
+                            issued_at=now,
+                            expires_at=now + TOKEN_TTL,
+                        )
+                        for v, c in zip(batch, consents, strict=True)
                     )
                 )
-            fh.write("\n".join(values) + "\n")
+        values.extend(batch)
+    return values
 
 
-async def _codes(db, path: Path, n: int, client_id: str, user_id: str) -> None:
-    """Codes as save_code writes them (digest only), in batches; valid for an hour."""
-    now = utcnow()
-    challenge = s256(VERIFIER)
-    with path.open("w") as fh:
-        for start in range(0, n, BATCH):
-            size = min(BATCH, n - start)
-            async with db.unit_of_work() as s:
-                consents = await _consents(s, size, client_id, user_id)
-                values = [tokens.generate(tokens.Prefix.AUTHORIZATION_CODE) for _ in range(size)]
-                await s.execute(
-                    insert(t.AuthorizationCode.__table__),
-                    [
-                        {
-                            "digest": tokens.digest(v),
-                            "consent_id": c,
-                            "client_id": client_id,
-                            "user_id": user_id,
-                            "redirect_uri": REDIRECT_URI,
-                            "scope": " ".join(SCOPE),
-                            "code_challenge": challenge,
-                            "code_challenge_method": "S256",
-                            "created_at": now,
-                            "expires_at": now + timedelta(hours=1),
-                        }
-                        for v, c in zip(values, consents, strict=True)
-                    ],
-                )
-            fh.write("\n".join(values) + "\n")
+async def _check(db: Database, client_id: str, user_id: str, scope, redirect_uri: str) -> None:
+    async with db.unit_of_work() as s:
+        client = await SqlOAuthStore(s).get_client(client_id)
+        if client is None:
+            raise SeedError(f"no app with client id {client_id!r}")
+        if redirect_uri not in client.redirect_uris:
+            raise SeedError(f"{redirect_uri!r} is not a redirect URI of {client_id}")
+        extra = sorted(set(scope) - set(client.scopes))
+        if not scope or extra:
+            raise SeedError(f"scope must be within {' '.join(client.scopes)!r}, not {extra}")
+        if await s.get(t.User, user_id) is None:
+            raise SeedError(f"no user with id {user_id!r}")
+
+
+def _write(path: Path, values: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(v + "\n" for v in values))
 
 
 async def _filler(db, n: int, client_id: str, user_id: str) -> None:
@@ -178,7 +208,7 @@ async def _filler(db, n: int, client_id: str, user_id: str) -> None:
     ]
     now = utcnow()
     async with db.unit_of_work() as s:
-        [consent] = await _consents(s, 1, client_id, user_id)
+        [consent] = await _consents(SqlOAuthStore(s), 1, client_id, user_id, SCOPE)
         if db.is_sqlite:
             sql = (
                 "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n) "
@@ -205,19 +235,64 @@ async def _filler(db, n: int, client_id: str, user_id: str) -> None:
             await s.execute(text("ANALYZE tokens"))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+async def mint_for_client(args) -> None:
+    ensure_ready(args.database_url)
+    db = Database(args.database_url, pool_size=2)
+    try:
+        values = await mint(
+            db,
+            kind=args.kind,
+            n=args.n,
+            client_id=args.client_id,
+            user_id=args.user_id,
+            scope=tuple(args.scope.split()),
+            verifier=args.verifier,
+            redirect_uri=args.redirect_uri,
+        )
+    finally:
+        await db.dispose()
+    _write(Path(args.out), values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.epilog = __doc__.split("\n\n", 1)[1]
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=True, help="a directory, or with --client-id a file")
     parser.add_argument("--access", type=int, default=1000)
     parser.add_argument("--refresh", type=int, default=0)
     parser.add_argument("--codes", type=int, default=0)
     parser.add_argument("--filler", type=int, default=0)
-    args = parser.parse_args()
+    mint_group = parser.add_argument_group("minting for an existing client")
+    mint_group.add_argument("--client-id")
+    mint_group.add_argument("--user-id")
+    mint_group.add_argument("--kind", choices=KINDS)
+    mint_group.add_argument("--n", type=int)
+    mint_group.add_argument("--verifier", default=VERIFIER)
+    mint_group.add_argument("--redirect-uri", default=REDIRECT_URI)
+    mint_group.add_argument("--scope", default=" ".join(SCOPE))
+    args = parser.parse_args(argv)
     started = time.monotonic()
-    asyncio.run(seed(args))
+    if args.client_id is not None:
+        missing = [
+            f"--{k}" for k in ("user-id", "kind", "n") if getattr(args, k.replace("-", "_")) is None
+        ]
+        if missing:
+            parser.error(f"--client-id needs {' '.join(missing)}")
+        if args.n < 0 or not 43 <= len(args.verifier) <= 128:  # RFC 7636 §4.1
+            parser.error("--n must be >= 0 and --verifier 43 to 128 characters")
+        try:
+            asyncio.run(mint_for_client(args))
+        except SeedError as exc:
+            print(f"seed.py: {exc}", file=sys.stderr)
+            return 2
+    else:
+        asyncio.run(seed(args))
     print(f"seeded in {time.monotonic() - started:.1f}s", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

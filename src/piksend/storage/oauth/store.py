@@ -82,18 +82,32 @@ class SqlOAuthStore:
     async def create_consent(
         self, *, user_id: str, client_id: str, scope: tuple[str, ...], now: datetime
     ) -> str:
-        consent_id = new_id("cns")
-        await self.x.rowcount(
-            q.CREATE_CONSENT,
+        [consent_id] = await self.create_consents(
+            1, user_id=user_id, client_id=client_id, scope=scope, now=now
+        )
+        return consent_id
+
+    async def create_consents(
+        self, n: int, *, user_id: str, client_id: str, scope: tuple[str, ...], now: datetime
+    ) -> list[str]:
+        """n consents of one user for one client in one batch (create_consent is n=1; the
+        benchmark seed, bench/seed.py, mints one per token as real use does)."""
+        ids = [new_id("cns") for _ in range(n)]
+        rows = [
             {
                 "id": consent_id,
                 "user_id": user_id,
                 "client_id": client_id,
                 "scope": " ".join(scope),
                 "created_at": now,
-            },
-        )
-        return consent_id
+            }
+            for consent_id in ids
+        ]
+        if n == 1:
+            await self.x.rowcount(q.CREATE_CONSENT, rows[0])
+        elif rows:
+            await self.x.executemany(q.CREATE_CONSENT, rows)
+        return ids
 
     async def guard_consent(self, consent_id: str, now: datetime) -> bool:
         params = {"b_consent_id": consent_id, "b_now": now}
@@ -106,22 +120,11 @@ class SqlOAuthStore:
         await self.x.rowcount(q.DROP_CONSENT_RETRIES, {"b_consent_id": consent_id})
 
     async def save_code(self, code: o.AuthorizationCode, now: datetime) -> None:
-        await self.x.rowcount(
-            q.SAVE_CODE,
-            {
-                "digest": code.digest,
-                "consent_id": code.consent_id,
-                "client_id": code.client_id,
-                "user_id": code.user_id,
-                "redirect_uri": code.redirect_uri,
-                "scope": " ".join(code.scope),
-                "code_challenge": code.code_challenge,
-                "code_challenge_method": code.code_challenge_method,
-                "created_at": now,
-                "expires_at": code.expires_at,
-                "resource": code.resource,
-            },
-        )
+        await self.x.rowcount(q.SAVE_CODE, _code_row(code, now))
+
+    async def save_codes(self, *codes: o.AuthorizationCode, now: datetime) -> None:
+        """Many codes at once, each stored exactly as save_code stores it (bench/seed.py)."""
+        await self.x.executemany(q.SAVE_CODE, [_code_row(code, now) for code in codes])
 
     async def find_code(self, digest: str) -> o.AuthorizationCode | None:
         row = await self.x.fetchrow(q.FIND_CODE, {"digest": digest})
@@ -207,6 +210,22 @@ class SqlOAuthStore:
 
 
 _RETRY_PARAMS = ("digest", "successor_digest", "consent_id", "client_id", "sealed", "expires_at")
+
+
+def _code_row(code: o.AuthorizationCode, now: datetime) -> dict[str, object]:
+    return {
+        "digest": code.digest,
+        "consent_id": code.consent_id,
+        "client_id": code.client_id,
+        "user_id": code.user_id,
+        "redirect_uri": code.redirect_uri,
+        "scope": " ".join(code.scope),
+        "code_challenge": code.code_challenge,
+        "code_challenge_method": code.code_challenge_method,
+        "created_at": now,
+        "expires_at": code.expires_at,
+        "resource": code.resource,
+    }
 
 
 def _retry_row(copy: RetryCopy) -> dict[str, object]:
