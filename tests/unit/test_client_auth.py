@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote_plus
 
@@ -172,3 +173,84 @@ async def test_no_client_id_at_all_asks_for_client_authentication(store):
     assert exc.value.description == (
         "Client authentication required: send client_id and client_secret"
     )
+
+
+# Exact refusals (the mutation check's killers: each pins a branch no other test tells apart).
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic Y2xpZW50LTE6c2Vj!cmV0",  # a character outside base64: refused, not skipped
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b"no-colon-at-all").decode(),
+    ],
+)
+def test_malformed_basic_credentials_are_refused_saying_so(header):
+    with pytest.raises(InvalidClientError) as exc:
+        parse_basic(header)
+    assert (exc.value.description, exc.value.used_basic) == (
+        "Malformed HTTP Basic credentials",
+        True,
+    )
+
+
+def test_the_basic_scheme_is_split_at_the_first_space_and_the_secret_at_the_first_colon():
+    raw = base64.b64encode(b"client-1:s:e:c").decode()
+    assert parse_basic("Basic  " + raw) == ("client-1", "s:e:c")
+
+
+async def test_an_unknown_client_over_basic_is_refused_with_the_basic_flag(store):
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client({}, basic("nobody", SECRET), store, NOW)
+    assert (exc.value.description, exc.value.used_basic) == (
+        "Invalid client_id or client_secret",
+        True,
+    )
+
+
+async def test_a_wrong_secret_in_the_body_is_refused_without_the_basic_flag(store):
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client(
+            {"client_id": "client-1", "client_secret": "wrong"}, None, store, NOW
+        )
+    assert (exc.value.description, exc.value.used_basic) == (
+        "Invalid client_id or client_secret",
+        False,
+    )
+
+
+async def test_a_basic_client_id_differing_from_the_body_is_refused_with_the_basic_flag(store):
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client({"client_id": "client-2"}, basic("client-1", SECRET), store, NOW)
+    assert (exc.value.description, exc.value.used_basic) == (
+        "Invalid client_id or client_secret",
+        True,
+    )
+
+
+async def test_a_client_id_of_200_characters_is_looked_up_and_of_201_is_not(store):
+    for length in (200, 201):
+        client_id = "c" * length
+        store.clients[client_id] = replace(store.clients["client-1"], client_id=client_id)
+    found = await authenticate_client(
+        {"client_id": "c" * 200, "client_secret": SECRET}, None, store, NOW
+    )
+    assert found.client_id == "c" * 200
+    with pytest.raises(InvalidClientError) as exc:
+        await authenticate_client(
+            {"client_id": "c" * 201, "client_secret": SECRET}, None, store, NOW
+        )
+    assert exc.value.description == "Invalid client_id or client_secret"
+
+
+async def test_a_previous_secret_without_an_expiry_is_not_accepted(store):
+    store.clients["client-1"] = replace(
+        store.clients["client-1"],
+        previous_secret_digest=tokens.digest("old-secret"),
+        previous_secret_expires_at=None,
+    )
+    with pytest.raises(InvalidClientError):
+        await authenticate_client(
+            {"client_id": "client-1", "client_secret": "old-secret"}, None, store, NOW
+        )
