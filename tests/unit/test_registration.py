@@ -102,3 +102,30 @@ def test_metadata_it_does_not_understand_is_ignored() -> None:
     body = {**PUBLIC, "software_id": "abc", "contacts": ["a@example.com"]}
 
     assert validate_metadata(body, POLICY) == validate_metadata(PUBLIC, POLICY)
+
+
+def test_the_response_repeats_every_registered_value_rfc7591_3_2_1() -> None:
+    metadata = ClientMetadata(
+        client_name="Photo app",
+        redirect_uris=("https://app.example.com/cb", "http://127.0.0.1/cb"),
+        token_endpoint_auth_method="client_secret_post",
+        scope=("profile:read", "galleries:read"),
+        grant_types=("authorization_code",),
+        client_uri="https://app.example.com",
+        logo_uri="https://app.example.com/logo.png",
+    )
+    assert metadata.to_dict() == {
+        "client_name": "Photo app",
+        "redirect_uris": ["https://app.example.com/cb", "http://127.0.0.1/cb"],
+        "token_endpoint_auth_method": "client_secret_post",
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "scope": "profile:read galleries:read",
+        "client_uri": "https://app.example.com",
+        "logo_uri": "https://app.example.com/logo.png",
+    }
+
+
+def test_the_response_leaves_out_the_uris_not_registered() -> None:
+    body = validate_metadata(PUBLIC, POLICY).to_dict()
+    assert ("client_uri" in body, "logo_uri" in body) == (False, False)
