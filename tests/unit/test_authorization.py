@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from piksend.oauth import authorization, tokens
 from piksend.oauth.errors import (
     InvalidRequestError,
+    InvalidScopeError,
     PendingAuthorizationGoneError,
     UnsafeAuthorizationRequestError,
 )
@@ -296,3 +299,160 @@ async def test_a_pending_request_is_decided_only_once(store, policy):
     with pytest.raises(PendingAuthorizationGoneError):
         await decide(store, policy, authorization.Decision.DENY)
     assert len(store.codes) == 1
+
+
+# Exact rules the mutation check found unpinned (RFC 9101 §6.3, RFC 6749 §3.1 and §3.3, the limits).
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "message"),
+    [
+        (
+            {"request": "eyJhbGciOiJub25lIn0.e30."},
+            "request_not_supported",
+            "Request objects (the request parameter) are not supported",
+        ),
+        (
+            {"request_uri": "urn:ietf:params:oauth:request_uri:x"},
+            "request_uri_not_supported",
+            "The request_uri parameter is not supported",
+        ),
+        ({"response_mode": "fragment"}, "invalid_request", "response_mode must be query"),
+        ({"scope": " "}, "invalid_scope", "scope is required"),
+        ({"nonce": "n" * 2049}, "invalid_request", "nonce is too long"),
+    ],
+)
+async def test_refusals_after_the_redirect_is_verified_say_which_rule(
+    store, overrides, code, message
+):
+    with pytest.raises(authorization.RedirectableAuthorizationError) as exc:
+        await authorization.validate_request(params(**overrides), store, issuer=ISSUER)
+    assert (str(exc.value.error.code), exc.value.error.description) == (code, message)
+
+
+async def test_the_limits_themselves_are_accepted_and_empty_request_parameters_are_omitted(store):
+    request = await authorization.validate_request(
+        params(
+            state="s" * 1024,
+            nonce="n" * 2048,
+            response_mode="query",
+            request="",
+            request_uri="",
+        ),
+        store,
+        issuer=ISSUER,
+    )
+    assert request.state == "s" * 1024
+
+
+async def test_an_empty_state_is_no_state(store):
+    request = await authorization.validate_request(params(state=""), store, issuer=ISSUER)
+    assert request.state is None
+
+
+async def test_a_client_id_over_200_characters_is_never_looked_up(store):
+    store.clients["c" * 201] = replace(store.clients["client-1"], client_id="c" * 201)
+    store.clients["c" * 200] = replace(store.clients["client-1"], client_id="c" * 200)
+    request = await authorization.validate_request(
+        params(client_id="c" * 200), store, issuer=ISSUER
+    )
+    assert request.client.client_id == "c" * 200
+    with pytest.raises(UnsafeAuthorizationRequestError) as exc:
+        await authorization.validate_request(params(client_id="c" * 201), store, issuer=ISSUER)
+    assert exc.value.description == "Unknown client_id"
+
+
+async def test_a_pending_request_copies_the_validated_request_and_lives_its_ttl(store):
+    request = await authorization.validate_request(params(), store, issuer=ISSUER)
+    one = authorization.new_pending(request, user_id="usr_alice", now=NOW, ttl=600)
+    other = authorization.new_pending(request, user_id="usr_alice", now=NOW, ttl=600)
+    assert replace(one, id="p") == PendingAuthorization(
+        id="p",
+        client_id="client-1",
+        user_id="usr_alice",
+        redirect_uri="https://app.example.com/cb",
+        scope=("profile:read", "galleries:read"),
+        state="xyz",
+        code_challenge=CHALLENGE,
+        code_challenge_method="S256",
+        expires_at=NOW + timedelta(seconds=600),
+        resource=request.resource,
+    )
+    assert len(one.id) == 32 and one.id != other.id  # 24 random bytes, base64url
+
+
+def a_pending(**overrides) -> PendingAuthorization:
+    base = PendingAuthorization(
+        id="p",
+        client_id="client-1",
+        user_id="usr_alice",
+        redirect_uri="https://app.example.com/cb",
+        scope=("profile:read", "galleries:read"),
+        state="xyz",
+        code_challenge=CHALLENGE,
+        code_challenge_method="S256",
+        expires_at=NOW + timedelta(minutes=10),
+    )
+    return replace(base, **overrides)
+
+
+@pytest.mark.parametrize("granted", [(), ("galleries:write",)])
+async def test_an_approval_outside_the_request_is_refused_saying_so(store, policy, granted):
+    with pytest.raises(InvalidScopeError) as exc:
+        await authorization.approve(a_pending(), granted, grants=store, policy=policy, now=NOW)
+    assert exc.value.description == "The approved scopes must be a non-empty subset of the request"
+
+
+async def test_an_approval_records_the_consent_and_a_code_of_the_user_for_the_client(store, policy):
+    url = await authorization.approve(
+        a_pending(), ("profile:read",), grants=store, policy=policy, now=NOW
+    )
+    code = parse_qs(urlsplit(url).query)["code"][0]
+    (consent,) = store.consents.values()
+    assert (consent["user_id"], consent["client_id"], consent["scope"]) == (
+        "usr_alice",
+        "client-1",
+        ("profile:read",),
+    )
+    record = store.codes[tokens.digest(code)]
+    assert (record.user_id, record.client_id, record.code_challenge_method) == (
+        "usr_alice",
+        "client-1",
+        "S256",
+    )
+
+
+async def test_a_pending_request_at_its_expiry_instant_is_gone(store, policy):
+    await store.save_pending(a_pending(expires_at=NOW))
+    with pytest.raises(PendingAuthorizationGoneError) as exc:
+        await authorization.decide(
+            "p",
+            user_id="usr_alice",
+            decision=authorization.Decision.APPROVE,
+            scope=["profile:read"],
+            pendings=store,
+            clients=store,
+            grants=store,
+            policy=policy,
+            now=NOW,
+        )
+    assert exc.value.description == authorization.PENDING_GONE
+
+
+async def test_approving_no_registered_scope_asks_again_saying_so(store, policy):
+    await store.save_pending(a_pending())
+    with pytest.raises(authorization.NoScopeApprovedError) as exc:
+        await authorization.decide(
+            "p",
+            user_id="usr_alice",
+            decision=authorization.Decision.APPROVE,
+            scope=["stats:read"],
+            pendings=store,
+            clients=store,
+            grants=store,
+            policy=policy,
+            now=NOW,
+        )
+    assert exc.value.description == (
+        "Approve at least one scope that was requested and is still registered"
+    )
