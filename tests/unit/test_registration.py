@@ -89,6 +89,43 @@ def test_only_loopback_and_private_use_redirects_stay_on_the_device(
         ({"response_types": ["token"]}, 'response_types must be ["code"]'),
         ({"grant_types": ["refresh_token"]}, "grant_types must include authorization_code"),
         ({"scope": ""}, "scope must name at least one scope"),
+        (
+            {"token_endpoint_auth_method": "private_key_jwt"},
+            "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+        ),
+        (
+            {"redirect_uris": ["https://app.example.com/cb"]},
+            "This server registers only apps whose redirect URIs are loopback (http://127.0.0.1, "
+            "http://[::1], http://localhost) or private-use schemes: https://app.example.com/cb",
+        ),
+        (
+            {"redirect_uris": ["http://127.0.0.1/cb#f"]},
+            "Redirect URI must not contain a fragment: http://127.0.0.1/cb#f",
+        ),
+        (
+            {"redirect_uris": [f"http://127.0.0.1/{i}" for i in range(11)]},
+            "At most 10 redirect_uris",
+        ),
+        ({"client_name": "a\x7fb"}, "client_name must not contain control characters"),
+        ({"client_name": "a\x01b"}, "client_name must not contain control characters"),
+        ({"grant_types": "authorization_code"}, "grant_types must be an array of strings"),
+        ({"grant_types": ["authorization_code", 3]}, "grant_types must be an array of strings"),
+        ({"response_types": "code"}, "response_types must be an array of strings"),
+        ({"response_types": [1]}, "response_types must be an array of strings"),
+        (
+            {"grant_types": ["authorization_code", "password", "implicit"]},
+            "Unsupported grant type: password",
+        ),
+        ({"scope": "admin"}, "Unknown scope: admin"),
+        ({"client_uri": "https://"}, "client_uri must be an https URL"),
+        ({"client_uri": "https://u@app.example.com"}, "client_uri must be an https URL"),
+        ({"client_uri": "https://app.example.com/a b"}, "client_uri must be an https URL"),
+        (
+            {"client_uri": "https://app.example.com/" + "a" * 1977},
+            "client_uri must be an https URL",
+        ),
+        ({"client_uri": "https://[::1"}, "client_uri must be an https URL"),
+        ({"client_uri": "http://app.example.com"}, "client_uri must be an https URL"),
     ],
 )
 def test_invalid_metadata_is_named(change: dict, description: str) -> None:
@@ -129,3 +166,22 @@ def test_the_response_repeats_every_registered_value_rfc7591_3_2_1() -> None:
 def test_the_response_leaves_out_the_uris_not_registered() -> None:
     body = validate_metadata(PUBLIC, POLICY).to_dict()
     assert ("client_uri" in body, "logo_uri" in body) == (False, False)
+
+
+def test_a_public_app_on_the_device_keeps_its_https_uris_at_their_longest() -> None:
+    longest = "https://app.example.com/" + "a" * 1976  # MAX_URL, 2000 characters
+    body = {
+        **PUBLIC,
+        "redirect_uris": ["com.example.app:/cb", "http://127.0.0.1/cb"],
+        "client_uri": longest,
+        "logo_uri": "",
+        "client_name": "x" * 100,
+    }
+    metadata = validate_metadata(body, POLICY)
+    assert (metadata.client_uri, metadata.logo_uri, metadata.client_type) == (
+        longest,
+        None,
+        ClientType.PUBLIC,
+    )
+    assert metadata.redirect_uris == ("com.example.app:/cb", "http://127.0.0.1/cb")
+    assert metadata.client_name == "x" * 100
