@@ -60,6 +60,12 @@ def test_a_minimal_document_is_a_public_app_without_an_owner() -> None:
             "https://assistant.example/" + "a" * 200,
             "the client_id URL must be at most 200 characters",
         ),
+        ("https://[::1/x", "the client_id is not a valid URL"),
+        ("https:///x", "the client_id URL must include a host"),
+        (
+            "https://u@assistant.example/a",
+            "the client_id URL must not contain a username or password",
+        ),
     ],
 )
 def test_the_client_id_url_rules(url: str, problem: str) -> None:
@@ -97,10 +103,59 @@ def test_a_good_url_has_no_problem_and_http_only_under_the_development_setting()
         ),
         (_doc(logo_uri="http://cdn.example/l.png"), "logo_uri must be an https URL"),
         (_doc(pad="x" * 5200), "the document is larger than 5120 bytes"),
+        (_doc(client_name=" "), "client_name must be a non-empty string"),
+        (_doc(client_name=3), "client_name must be a non-empty string"),
+        (_doc(client_name="x" * 101), "client_name must be at most 100 printable characters"),
+        (_doc(client_name="a\x7fb"), "client_name must be at most 100 printable characters"),
+        (_doc(client_name="a\x01b"), "client_name must be at most 100 printable characters"),
+        (
+            _doc(redirect_uris=[f"http://127.0.0.1/{i}" for i in range(11)]),
+            "at most 10 redirect_uris",
+        ),
+        (
+            _doc(redirect_uris=["http://127.0.0.1/cb#f"]),
+            "Redirect URI must not contain a fragment: http://127.0.0.1/cb#f",
+        ),
+        (_doc(scope=3), "scope must be a string"),
+        (_doc(scope=" "), "scope must name at least one scope"),
+        (_doc(scope="admin"), "Unknown scope: admin"),
+        (_doc(client_uri="http://app.example"), "client_uri must be an https URL"),
+        (_doc(client_uri=3), "client_uri must be an https URL"),
+        (_doc(client_uri="https://app.example/" + "a" * 1981), "client_uri must be an https URL"),
     ],
 )
 def test_a_document_breaking_a_rule_is_refused_with_its_reason(body: bytes, reason: str) -> None:
     with pytest.raises(DocumentRefused) as refused:
         client_from_document(URL, body)
 
-    assert refused.value.reason == reason
+    assert (refused.value.reason, str(refused.value)) == (reason, reason)
+
+
+def test_the_limits_themselves_are_accepted() -> None:
+    longest_url = "https://a.example/" + "a" * 182  # MAX_URL_LENGTH, 200 characters
+    assert url_problem(longest_url) is None
+    body = _doc(
+        client_name="x" * 100,
+        redirect_uris=[f"http://127.0.0.1/{i}" for i in range(10)],
+        client_uri="https://app.example/" + "a" * 1980,  # 2000 characters
+        scope="profile:read galleries:read",
+        token_endpoint_auth_method="none",
+    )
+    client = client_from_document(URL, body)
+    assert (client.name, len(client.redirect_uris), client.website_url, client.scopes) == (
+        "x" * 100,
+        10,
+        "https://app.example/" + "a" * 1980,
+        ("profile:read", "galleries:read"),
+    )
+    padded = _doc(pad="")
+    exactly = _doc(pad="x" * (5120 - len(padded)))
+    assert client_from_document(URL, exactly).client_id == URL
+
+
+def test_https_client_ids_name_documents_and_http_ones_only_in_development() -> None:
+    assert (
+        names_a_document(URL),
+        names_a_document("http://127.0.0.1/c", allow_http=True),
+        names_a_document("HTTPS://assistant.example/c"),
+    ) == (True, True, False)
