@@ -11,7 +11,12 @@ import pytest
 
 from piksend.oauth import pkce, tokens
 from piksend.oauth.bearer import MAX_TOKEN_LENGTH, authenticate_bearer, extract_token
-from piksend.oauth.errors import BearerTokenError, InvalidGrantError, InvalidRequestError
+from piksend.oauth.errors import (
+    BearerTokenError,
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+)
 from piksend.oauth.grants.authorization_code import exchange_code
 from piksend.oauth.revocation import revoke
 from piksend.oauth.types import Transition
@@ -125,3 +130,37 @@ async def test_an_exchange_naming_the_resource_binds_the_tokens_to_it(store, pol
     response = await exchange(store, policy, store, code_params(issued, resource=API))
     access = store.tokens[tokens.digest(response.access_token)]
     assert (access.resource, access.user_id) == (API, "usr_alice")
+
+
+def test_a_request_without_authentication_gets_no_error_code_rfc6750_3_1():
+    error = BearerTokenError.missing()
+    assert (error.code, error.description, error.status, str(error)) == (
+        None,
+        "An access token is required",
+        401,
+        "An access token is required",
+    )
+
+
+def test_insufficient_scope_names_the_scope_and_is_a_403():
+    error = BearerTokenError.insufficient_scope("galleries:write")
+    assert (str(error.code), error.description, error.status, error.scope) == (
+        "insufficient_scope",
+        "This request needs the galleries:write scope",
+        403,
+        "galleries:write",
+    )
+
+
+def test_a_bearer_invalid_request_is_a_400_with_its_code():
+    error = BearerTokenError.invalid_request("Send the token in one place")
+    assert (str(error.code), error.description, error.status) == (
+        "invalid_request",
+        "Send the token in one place",
+        400,
+    )
+
+
+def test_oauth_errors_read_as_their_description():
+    assert str(InvalidGrantError("Invalid authorization code")) == "Invalid authorization code"
+    assert InvalidClientError("x").used_basic is False

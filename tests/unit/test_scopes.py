@@ -6,6 +6,7 @@ import pytest
 
 from piksend.oauth import scopes
 from piksend.oauth.errors import InvalidScopeError
+from piksend.oauth.scopes import parse_scope, require_known
 
 
 def test_the_eight_documented_scopes_with_their_descriptions():
@@ -43,3 +44,27 @@ def test_scope_not_registered_for_the_app_is_invalid_scope():
     with pytest.raises(InvalidScopeError) as exc:
         scopes.require_allowed(("profile:read", "stats:read"), ("profile:read",))
     assert exc.value.description == "Scope not registered for this application: stats:read"
+
+
+# Exact rules the mutation check found unpinned (RFC 6749 §3.3).
+
+
+def test_a_tab_is_not_a_scope_separator_but_a_refused_character():
+    with pytest.raises(InvalidScopeError) as exc:
+        parse_scope("profile:read\tgalleries:read")
+    assert exc.value.description == "scope contains characters that are not allowed"
+
+
+def test_a_token_using_every_allowed_character_parses():
+    every = "".join(sorted(chr(c) for c in range(0x21, 0x7F) if c not in (0x22, 0x5C)))
+    assert parse_scope(every) == (every,)
+
+
+def test_unknown_tokens_sort_after_the_catalogue_by_name():
+    assert parse_scope("zz:read profile:read aa:read") == ("profile:read", "aa:read", "zz:read")
+
+
+def test_every_unknown_scope_is_named_space_separated():
+    with pytest.raises(InvalidScopeError) as exc:
+        require_known(("aa:read", "zz:read"))
+    assert exc.value.description == "Unknown scope: aa:read zz:read"
