@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from piksend.oauth import redirect_uris
 from piksend.oauth.redirect_uris import matches, origin_of, origin_registered, registration_problem
 from piksend.oauth.types import ClientType
 
@@ -170,3 +171,49 @@ def test_the_origin_of_a_redirect_uri(uri, origin):
 def test_an_origin_is_allowed_where_a_redirect_lands_and_loopback_ips_on_any_port(origin, allowed):
     registered = ("https://spa.example.com/callback", "http://127.0.0.1/cb", "com.example.a:/cb")
     assert origin_registered(origin, registered) is allowed
+
+
+# Exact rules the mutation check found unpinned (RFC 3986 §3, RFC 8252 §7.1 and §7.3, RFC 6454).
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("https://a.example/" + "a" * 1983, "Redirect URI must be at most 2000 characters"),
+        ("https://a.example/\x7f", "Redirect URI must not contain spaces or control characters"),
+        ("https://:80/cb", "Redirect URI must be an absolute URL"),
+        ("//a.example/cb", "Redirect URI must be an absolute URL"),
+        ("https://u@a.example/cb", "Redirect URI must not contain credentials"),
+    ],
+)
+def test_registration_problems_are_named_exactly(uri, problem):
+    assert redirect_uris.registration_problem(uri) == problem
+
+
+def test_the_longest_uri_and_a_printable_character_above_space_are_accepted():
+    assert redirect_uris.registration_problem("https://a.example/" + "a" * 1982) is None
+    assert redirect_uris.registration_problem("https://a.example/!x") is None
+
+
+def test_a_private_use_scheme_ends_at_the_first_colon():
+    assert redirect_uris.private_use_scheme("com.example.app:/cb:x") == "com.example.app"
+
+
+@pytest.mark.parametrize(
+    ("uri", "origin"),
+    [
+        ("http://a.example:80/x", "http://a.example"),
+        ("http://a.example:443/x", "http://a.example:443"),
+        ("https://a.example:443/x", "https://a.example"),
+        ("ftp://a.example/x", None),
+    ],
+)
+def test_an_origin_omits_only_its_schemes_default_port(uri, origin):
+    assert redirect_uris.origin_of(uri) == origin
+
+
+def test_any_port_of_a_loopback_ip_is_the_same_origin_only_over_http():
+    registered = ("https://127.0.0.1:4000/cb", "http://127.0.0.1:4000/cb")
+    assert redirect_uris.origin_registered("https://127.0.0.1:3000", registered[:1]) is False
+    assert redirect_uris.origin_registered("http://127.0.0.1:3000", registered[1:]) is True
+    assert redirect_uris.origin_registered("https://127.0.0.1:4000", registered) is True
