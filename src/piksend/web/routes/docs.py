@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse
 
 from piksend.errors import NotFound
 from piksend.oauth.scopes import SCOPES
+from piksend.web.api_reference import api_reference
 from piksend.web.auth import load_user
 from piksend.web.context import ctx
 from piksend.web.render import page
@@ -59,6 +60,8 @@ async def oauth_guide(request: Request):
         "docs/oauth.html",
         base_url=base,
         scopes=SCOPES,
+        # Read from the app's own OpenAPI document at each render: the reference cannot drift.
+        api=api_reference(request.app.openapi(), base),
         access_ttl=duration(c.settings.access_token_ttl),
         code_ttl=duration(c.settings.code_ttl),
         refresh_grace=duration(c.settings.refresh_grace_seconds),

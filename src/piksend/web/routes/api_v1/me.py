@@ -4,6 +4,7 @@ the API resource, RFC 8707 §2)."""
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -21,7 +22,23 @@ router = APIRouter(tags=["profile"])
 PROFILE = scoped("profile:read")
 
 
-@router.get("/me", summary="The signed-in user's profile", **PROFILE.route())
+class ProfileOut(BaseModel):
+    """The answer's shape, for the OpenAPI document only: the handler writes it directly."""
+
+    id: str = Field(description="The user's id, which never changes")
+    name: str
+    email: str = Field(
+        description="What the user typed until email_verified is true: never link accounts on it before"
+    )
+    email_verified: bool = Field(description="The user opened the link mailed to this address")
+    avatar_url: str | None
+
+
+@router.get(
+    "/me",
+    summary="The signed-in user's profile",
+    **PROFILE.route(responses={200: {"model": ProfileOut, "description": "The profile"}}),
+)
 @hot
 async def me(request: Request) -> JSONResponse:
     # The hottest bearer GET: one round trip on the fast path (the token's SELECT carries
