@@ -352,3 +352,40 @@ async def test_the_stats_page_draws_the_views_and_tables_them(world, http, clock
     assert page.text.count('<g class="day">') == 7
     assert f'<tr><th scope="row">{today}</th><td>3</td><td>0</td><td>0</td></tr>' in page.text
     assert f'<a href="/galleries/{gallery_id}">Popular</a>' in page.text
+
+
+async def test_a_form_post_past_the_pages_body_limit_gets_a_page_and_uploads_nothing(
+    world, http, settings
+):
+    gallery_id = await create(http, "Heavy")
+    limit = (settings.max_upload_bytes + 64 * 1024) * 10
+    response = await http.post(
+        f"/galleries/{gallery_id}/images",
+        content=b"x" * (limit + 1),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert (response.status_code, response.headers["content-type"]) == (
+        413,
+        "text/html; charset=utf-8",
+    )
+    assert f"This upload is larger than {limit} bytes, so nothing was uploaded." in response.text
+    assert (await world.alice.get(f"/api/v1/galleries/{gallery_id}")).json()["image_count"] == 0
+
+
+async def test_ten_files_of_the_largest_size_fit_the_pages_body_limit(world, http, settings):
+    gallery_id = await create(http, "Many")
+    filler = b"\xff\xd8" + b"\0" * (settings.max_upload_bytes - 2)  # exactly the limit each
+    many = [(f"{i}.jpg", filler, "image/jpeg") for i in range(10)]
+    response = await upload(http, gallery_id, *many)
+    assert response.status_code == 303  # every one read and refused as not an image, not a 413
+    shown = await http.get(response.headers["location"])
+    assert "<p>10 files could not be uploaded:</p>" in shown.text
+
+
+async def test_more_files_than_the_form_takes_are_refused_whole_with_the_limit(world, http):
+    gallery_id = await create(http, "Too many")
+    eleven = [(f"{i}.png", make_image("PNG"), "image/png") for i in range(11)]
+    response = await upload(http, gallery_id, *eleven)
+    assert response.status_code == 400
+    assert "Too many files. Maximum number of files is 10." in response.text
+    assert (await world.alice.get(f"/api/v1/galleries/{gallery_id}")).json()["image_count"] == 0

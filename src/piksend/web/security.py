@@ -120,7 +120,10 @@ class BodyLimitMiddleware:
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await _reject(send, limit)
+                    if scope["path"].startswith("/galleries/"):
+                        await _reject_page(send, limit)
+                    else:
+                        await _reject(send, limit)
                     return
         received = 0
 
@@ -134,6 +137,29 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+async def _reject_page(send: Send, limit: int) -> None:
+    """A browser posting the gallery page's upload form gets a page it can read, not JSON."""
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too large · PikSend'
+        '</title><link rel="stylesheet" href="/static/piksend.css"></head><body><main>'
+        "<h1>These files are too large together</h1><p>This upload is larger than "
+        f"{limit} bytes, so nothing was uploaded. Go back and choose fewer or smaller files at "
+        'a time.</p><p><a href="/galleries">Your galleries</a></p></main></body></html>'
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _reject(send: Send, limit: int) -> None:

@@ -57,6 +57,7 @@ class Tick:
 class Label:
     x: float
     text: str
+    anchor: str  # the first date starts at its bar, the last ends at its: none is cut off
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,15 @@ def build_chart(daily: list[stats.DayCounts]) -> Chart:
         for v in range(0, top_value + 1, step)
     ]
     picks = sorted({0, len(daily) // 2, len(daily) - 1}) if daily else []
-    labels = [Label(round(LEFT + (i + 0.5) * slot, 2), daily[i].day.isoformat()) for i in picks]
+    last = len(daily) - 1
+    labels = [
+        Label(
+            round(LEFT + (i + 0.5) * slot, 2),
+            daily[i].day.isoformat(),
+            "middle" if 0 < i < last else ("end" if i == last and last > 0 else "start"),
+        )
+        for i in picks
+    ]
     return Chart(WIDTH, HEIGHT, bars, ticks, labels, baseline, LEFT, WIDTH - RIGHT)
 
 
