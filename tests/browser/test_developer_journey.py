@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 
 import pytest
@@ -66,7 +67,8 @@ def test_new_developer_registers_an_app_runs_the_docs_client_and_revokes_it(page
         assert card.locator(".granted li").all_inner_texts() == [
             "Read basic profile information (name, email, avatar) profile:read"
         ]
-        card.get_by_role("button", name="Revoke access").click()
+        card.get_by_role("link", name=re.compile("Revoke access")).click()  # its <dialog>
+        page.get_by_role("dialog").get_by_role("button", name="Revoke access").click()
         assert page.get_by_role("status").first.inner_text() == (
             "Access revoked. The app's tokens for your account stopped working."
         )

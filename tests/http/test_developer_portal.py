@@ -13,7 +13,7 @@ from sqlalchemy import select
 from piksend.clients.logos import logo_path
 from piksend.oauth import tokens
 from piksend.storage import tables as t
-from tests.support.driver import RegisteredApp, csrf_of
+from tests.support.driver import RegisteredApp
 from tests.support.portal import Portal, app_form, nonce_of, secret_of
 
 ALREADY_CREATED = "This application was already created; the client secret is not shown again."
@@ -117,7 +117,7 @@ async def test_invalid_second_redirect_uri_is_flagged_on_its_own_row(portal, sig
 )
 async def test_http_redirect_uris_on_loopback_hosts_are_accepted(portal, signed_in, uri):
     response = await portal.submit_new(redirect_uris=(uri,))
-    assert response.status_code == 201
+    assert response.status_code == 303
 
 
 async def test_add_and_remove_redirect_uri_rows_work_without_javascript(portal, signed_in):
@@ -144,13 +144,18 @@ async def test_add_and_remove_redirect_uri_rows_work_without_javascript(portal, 
 async def test_created_app_page_shows_client_id_and_secret_once_with_the_warning(
     portal, signed_in, app, http
 ):
-    response = await portal.submit_new(
+    posted = await portal.submit_new(
         name="Photo Sync",
         redirect_uris=("https://app.example.com/cb", "http://localhost:5000/callback"),
     )
-    assert response.status_code == 201
+    assert posted.status_code == 303
+    assert re.fullmatch(r"/settings/oauth/pks_ci_[\w-]+/secret", posted.headers["location"])
+    response = await portal.follow(posted)
+    assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     secret = secret_of(response.text)
+    assert secret not in posted.headers["location"]
+    assert secret not in "".join(posted.headers.get_list("set-cookie"))
     assert secret.startswith("pks_cs_")
     assert "You won't be able to see it again" in response.text
     assert 'data-copy="client-secret"' in response.text
@@ -176,8 +181,8 @@ async def test_reposting_the_create_form_neither_creates_a_second_app_nor_shows_
     form = await portal.new_form()
     data = [("nonce", nonce_of(form.text)), *app_form()]
     first = await portal.post("/settings/oauth/new", data, form.text)
-    assert first.status_code == 201
-    client_id = re.search(r'id="client-id"[^>]*>([^<]+)<', first.text).group(1)
+    assert first.status_code == 303
+    client_id = first.headers["location"].split("/")[3]
     second = await portal.post("/settings/oauth/new", data, form.text)
     assert second.status_code == 409
     assert ALREADY_CREATED in second.text
@@ -296,9 +301,9 @@ async def test_reposting_the_rotate_form_does_not_rotate_again_or_show_a_secret(
 ):
     client_id, _ = await portal.create()
     page = await portal.app_page(client_id)
-    data = [("nonce", nonce_of(page.text)), ("grace_seconds", "0")]
+    data = [("nonce", nonce_of(page.text)), ("grace_seconds", "0"), ("confirm", "immediate")]
     first = await portal.post(f"/settings/oauth/{client_id}/rotate", data, page.text)
-    assert first.status_code == 200
+    assert first.status_code == 303
     async with app.state.ctx.db.unit_of_work() as s:
         digest = (await s.get(t.Client, client_id)).secret_digest
     second = await portal.post(f"/settings/oauth/{client_id}/rotate", data, page.text)
@@ -320,7 +325,7 @@ async def test_rotating_with_a_grace_period_keeps_the_old_secret_until_it_ends(
         await driver.exchange(with_old, await driver.authorize_and_approve(with_old))
     ).status_code == 200
     page = await portal.app_page(client_id)
-    assert "The previous secret is still accepted until" in page.text
+    assert "Previous secret</strong> ending in <code>…" + old[-4:] in page.text
     clock.advance(3600)
     refused = await driver.exchange(with_old, await driver.authorize_and_approve(with_old))
     assert refused.status_code == 401
@@ -453,10 +458,7 @@ async def test_connected_apps_lists_granted_scopes_and_revoke_stops_the_tokens(
     granted = re.findall(r"<li>[^<]+<code>([^<]+)</code></li>", page.text)
     assert granted == ["profile:read", "galleries:read"]
     assert "Authorized" in page.text
-    revoke = await driver.http.post(
-        f"/settings/connected-apps/{registered.client_id}/revoke",
-        data={"csrf_token": csrf_of(page.text)},
-    )
+    revoke = await Portal(http).revoke(registered.client_id)
     assert revoke.status_code == 303
     assert revoke.headers["location"] == "/settings/connected-apps?revoked=1"
     assert (await driver.me(issued["access_token"])).status_code == 401

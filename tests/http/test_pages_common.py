@@ -62,7 +62,7 @@ async def pages(http, driver, alice, registered):
     await driver.tokens(registered)
     _, challenge = pkce_pair()
     consent = await driver.authorize(registered, challenge=challenge)
-    created = await portal.submit_new(name="Second")
+    created = await portal.follow(await portal.submit_new(name="Second"))
     return {
         "apps": await http.get("/settings/oauth"),
         "new": await http.get("/settings/oauth/new"),
@@ -71,6 +71,8 @@ async def pages(http, driver, alice, registered):
         "delete": await http.get(f"/settings/oauth/{client_id}/delete"),
         "test": await http.get(f"/settings/oauth/{client_id}/test"),
         "rotated": await portal.rotate(client_id),
+        "rotate_now": await http.get(f"/settings/oauth/{client_id}/rotate"),
+        "revoke": await http.get(f"/settings/connected-apps/{registered.client_id}/revoke"),
         "connected": await http.get("/settings/connected-apps"),
         "consent": consent,
         "docs": await http.get("/docs/oauth"),
@@ -108,7 +110,17 @@ async def test_every_page_uses_the_one_stylesheet_no_inline_style_or_script_and_
 
 
 async def test_pages_holding_secrets_or_personal_data_are_not_cached(pages):
-    for name in ("apps", "new", "created", "app", "rotated", "connected", "consent"):
+    for name in (
+        "apps",
+        "new",
+        "created",
+        "app",
+        "rotated",
+        "rotate_now",
+        "connected",
+        "revoke",
+        "consent",
+    ):
         assert pages[name].headers["cache-control"] == "no-store", name
 
 

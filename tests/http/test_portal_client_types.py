@@ -205,7 +205,8 @@ async def test_making_an_app_confidential_shows_its_new_secret_once(portal, alic
     assert "<strong>Public</strong> — runs in a browser or on a device" in page.text
     data = [("nonce", nonce_of(page.text))]
 
-    response = await portal.post(f"/settings/oauth/{client_id}/make-confidential", data, page.text)
+    posted = await portal.post(f"/settings/oauth/{client_id}/make-confidential", data, page.text)
+    response = await portal.follow(posted)
 
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"

@@ -33,10 +33,20 @@ class MemoryOAuthStore:
         self.usernames: dict[str, str] = {}
         # Kept successor responses by rotated token digest: sealed exactly as SQL keeps them.
         self.retries: dict[str, dict] = {}
+        self.secret_uses: list[tuple[str, str, datetime]] = []
         self._ids = itertools.count(1)
 
     async def get_client(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)
+
+    def secret_used(self, client_id: str, digest: str, now: datetime) -> None:
+        """As piksend.clients.secret_uses writes it: the matching secret's last use."""
+        self.secret_uses.append((client_id, digest, now))
+        client = self.clients[client_id]
+        if client.secret_digest == digest:
+            self.clients[client_id] = replace(client, secret_used_at=now)
+        elif client.previous_secret_digest == digest:
+            self.clients[client_id] = replace(client, previous_secret_used_at=now)
 
     async def save_pending(self, pending: PendingAuthorization) -> None:
         self.pending[pending.id] = pending

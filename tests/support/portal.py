@@ -77,18 +77,45 @@ class Portal:
         data = [("nonce", nonce_of(form.text)), *app_form(**fields)]
         return await self.post("/settings/oauth/new", data, form.text)
 
+    async def follow(self, response: httpx.Response) -> httpx.Response:
+        """The page a 303 leads to, as a browser loads it (with the cookies it was handed)."""
+        assert response.status_code == 303, response.text[:500]
+        return await self.http.get(response.headers["location"])
+
     async def create(self, **fields) -> tuple[str, str]:
-        """Create an app through the form; returns (client_id, client_secret) from the page."""
-        response = await self.submit_new(**fields)
-        assert response.status_code == 201, response.text[:500]
-        return client_id_of(response.text), secret_of(response.text)
+        """Create an app through the form; returns (client_id, client_secret) from the page
+        its POST redirects to."""
+        shown = await self.follow(await self.submit_new(**fields))
+        assert shown.status_code == 200, shown.text[:500]
+        return client_id_of(shown.text), secret_of(shown.text)
 
     async def app_page(self, client_id: str) -> httpx.Response:
         response = await self.http.get(f"/settings/oauth/{client_id}")
         assert response.status_code == 200, response.text[:300]
         return response
 
-    async def rotate(self, client_id: str, grace_seconds: int = 0) -> httpx.Response:
+    async def rotate_post(
+        self, client_id: str, grace_seconds: int, *, confirm: str | None = None
+    ) -> httpx.Response:
+        """The rotate form's POST itself, as the app page sends it."""
         page = await self.app_page(client_id)
         data = [("nonce", nonce_of(page.text)), ("grace_seconds", str(grace_seconds))]
+        if confirm is not None:
+            data.append(("confirm", confirm))
         return await self.post(f"/settings/oauth/{client_id}/rotate", data, page.text)
+
+    async def rotate(self, client_id: str, grace_seconds: int = 0) -> httpx.Response:
+        """Rotate (confirming an immediate rotation, as its dialog or page does) and return the
+        page showing the new secret."""
+        confirm = "immediate" if grace_seconds == 0 else None
+        response = await self.rotate_post(client_id, grace_seconds, confirm=confirm)
+        if response.status_code != 303:
+            return response
+        return await self.follow(response)
+
+    async def revoke(self, client_id: str) -> httpx.Response:
+        """Revoke a connected app's access from its confirmation page."""
+        page = await self.http.get(f"/settings/connected-apps/{client_id}/revoke")
+        assert page.status_code == 200, page.text[:300]
+        data = [("confirm", "revoke")]
+        return await self.post(f"/settings/connected-apps/{client_id}/revoke", data, page.text)

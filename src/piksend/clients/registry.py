@@ -24,6 +24,18 @@ MAX_GRACE_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
+class SecretFacts:
+    """What the app page shows of one live secret; nothing here authenticates. ``None`` for a
+    fact made before it was recorded (migration 0019)."""
+
+    current: bool  # False: the previous secret, accepted until ``expires_at``
+    created_at: datetime | None
+    last_four: str | None
+    used_at: datetime | None  # to within an hour (oauth/client_auth.py SECRET_USE_RESOLUTION)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class App:
     client_id: str
     owner_id: str | None  # None only for an app that registered itself (clients.dynamic)
@@ -38,6 +50,7 @@ class App:
     previous_secret_expires_at: datetime | None = None
     client_type: ClientType = ClientType.CONFIDENTIAL
     verified: bool = False  # by the operator (`piksend apps verify`, issue 15)
+    secrets: tuple[SecretFacts, ...] = ()  # the live ones, the current one first
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -72,7 +85,43 @@ def _app(row: t.Client) -> App:
         else None,
         client_type=ClientType(row.client_type),
         verified=row.verified_at is not None,
+        secrets=_secret_facts(row),
     )
+
+
+def _secret_facts(row: t.Client) -> tuple[SecretFacts, ...]:
+    facts = []
+    if row.secret_digest:
+        facts.append(
+            SecretFacts(True, row.secret_created_at, row.secret_last_four, row.secret_used_at)
+        )
+    if row.previous_secret_digest and row.previous_secret_expires_at:
+        facts.append(
+            SecretFacts(
+                False,
+                row.previous_secret_created_at,
+                row.previous_secret_last_four,
+                row.previous_secret_used_at,
+                row.previous_secret_expires_at,
+            )
+        )
+    return tuple(facts)
+
+
+def _set_secret(row: t.Client, secret: str | None, now: datetime) -> None:
+    """The current secret (its digest and facts), or none."""
+    row.secret_digest = None if secret is None else tokens.digest(secret)
+    row.secret_created_at = None if secret is None else now
+    row.secret_last_four = None if secret is None else secret[-4:]
+    row.secret_used_at = None
+
+
+def _drop_previous(row: t.Client) -> None:
+    row.previous_secret_digest = None
+    row.previous_secret_expires_at = None
+    row.previous_secret_created_at = None
+    row.previous_secret_last_four = None
+    row.previous_secret_used_at = None
 
 
 async def create_app(
@@ -98,10 +147,10 @@ async def create_app(
         redirect_uris=list(fields.redirect_uris),
         scopes=" ".join(fields.scopes),
         client_type=client_type.value,
-        secret_digest=None if secret is None else tokens.digest(secret),
         created_at=now,
         updated_at=now,
     )
+    _set_secret(row, secret, now)
     session.add(row)
     await session.flush()
     return _app(row), secret
@@ -185,10 +234,12 @@ async def rotate_secret(
     if grace_seconds:
         row.previous_secret_digest = row.secret_digest
         row.previous_secret_expires_at = now + timedelta(seconds=grace_seconds)
+        row.previous_secret_created_at = row.secret_created_at
+        row.previous_secret_last_four = row.secret_last_four
+        row.previous_secret_used_at = row.secret_used_at
     else:
-        row.previous_secret_digest = None
-        row.previous_secret_expires_at = None
-    row.secret_digest = tokens.digest(secret)
+        _drop_previous(row)
+    _set_secret(row, secret, now)
     row.updated_at = now
     await session.flush()
     return secret
@@ -201,9 +252,8 @@ async def make_public(
     a server still sending one is refused from now on (RFC 6749 §2.1)."""
     row = await _owned(session, owner_id, client_id)
     row.client_type = ClientType.PUBLIC.value
-    row.secret_digest = None
-    row.previous_secret_digest = None
-    row.previous_secret_expires_at = None
+    _set_secret(row, None, now)
+    _drop_previous(row)
     row.updated_at = now
     await session.flush()
     return _app(row)
@@ -227,9 +277,8 @@ async def make_confidential(
     )
     secret = tokens.generate(tokens.Prefix.CLIENT_SECRET)
     row.client_type = ClientType.CONFIDENTIAL.value
-    row.secret_digest = tokens.digest(secret)
-    row.previous_secret_digest = None
-    row.previous_secret_expires_at = None
+    _set_secret(row, secret, now)
+    _drop_previous(row)
     row.updated_at = now
     await session.flush()
     return secret

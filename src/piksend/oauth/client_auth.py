@@ -5,6 +5,9 @@ RFC 6749 §2.3.1: ``client_secret_basic`` (HTTP Basic, each part form-urlencoded
 §2.1 and §3.2.1: a public client has no credentials and is identified by ``client_id`` in the
 body (``none``, RFC 7591 §2); RFC 7662 §2.1: introspection is for authenticated clients only.
 Secrets are compared as SHA-256 digests in constant time, with the same work on every path.
+A secret's last use is noted to its store at most once per ``SECRET_USE_RESOLUTION`` (a product
+rule, no RFC's): only when the use the client row carries is older, so a token request adds no
+write of its own.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import base64
 import binascii
 import hmac
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import unquote_plus
 
 from piksend.oauth import tokens
 from piksend.oauth.errors import InvalidClientError, InvalidRequestError
-from piksend.oauth.stores import ClientStore
+from piksend.oauth.stores import AuthenticatingClientStore
 from piksend.oauth.types import Client, ClientType
 
 INVALID_CREDENTIALS = "Invalid client_id or client_secret"
@@ -31,6 +34,7 @@ PUBLIC_CLIENT_NOT_ALLOWED = (
     "Token introspection requires an authenticated client; a public client cannot use it"
 )
 _DUMMY_DIGEST = tokens.digest("no-such-client")
+SECRET_USE_RESOLUTION = timedelta(hours=1)
 
 
 def parse_basic(header: str | None) -> tuple[str, str] | None:
@@ -50,8 +54,9 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def _secret_matches(client: Client, secret: str, now: datetime) -> bool:
-    presented = tokens.digest(secret)
+def _matching_secret(client: Client, presented: str, now: datetime) -> bool | None:
+    """True: the current secret's digest; False: the previous one's, in its grace period;
+    None: neither."""
     current = hmac.compare_digest(presented, client.secret_digest or _DUMMY_DIGEST) and (
         client.secret_digest is not None
     )
@@ -60,7 +65,11 @@ def _secret_matches(client: Client, secret: str, now: datetime) -> bool:
         previous = hmac.compare_digest(presented, client.previous_secret_digest) and (
             client.previous_secret_expires_at > now
         )
-    return current or previous
+    return True if current else False if previous else None
+
+
+def _use_is_stale(used_at: datetime | None, now: datetime) -> bool:
+    return used_at is None or used_at <= now - SECRET_USE_RESOLUTION
 
 
 def _same_work(secret: str | None) -> None:
@@ -71,7 +80,7 @@ def _same_work(secret: str | None) -> None:
 async def authenticate_client(
     params: Mapping[str, str],
     authorization_header: str | None,
-    clients: ClientStore,
+    clients: AuthenticatingClientStore,
     now: datetime,
     *,
     public_allowed: bool = True,
@@ -112,6 +121,11 @@ async def authenticate_client(
     if secret is None:
         _same_work(secret)
         raise InvalidClientError(AUTHENTICATION_REQUIRED)
-    if not _secret_matches(client, secret, now):
+    presented = tokens.digest(secret)
+    current = _matching_secret(client, presented, now)
+    if current is None:
         raise InvalidClientError(INVALID_CREDENTIALS, used_basic=used_basic)
+    used_at = client.secret_used_at if current else client.previous_secret_used_at
+    if _use_is_stale(used_at, now):
+        clients.secret_used(client.client_id, presented, now)
     return client

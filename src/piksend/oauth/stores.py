@@ -35,6 +35,12 @@ class ClientStore(Protocol):
     async def get_client(self, client_id: str) -> Client | None: ...
 
 
+class AuthenticatingClientStore(ClientStore, Protocol):
+    def secret_used(self, client_id: str, digest: str, now: datetime) -> None:
+        """Note that the secret of this digest authenticated the client at ``now``; called at
+        most once an hour per secret. Written after the request, outside its transaction."""
+
+
 class PendingStore(Protocol):
     async def save_pending(self, pending: PendingAuthorization) -> None: ...
 

@@ -9,7 +9,7 @@ from piksend.oauth.client_auth import authenticate_client
 from piksend.oauth.errors import InvalidRequestError, UnsupportedGrantTypeError
 from piksend.oauth.grants.authorization_code import exchange_code
 from piksend.oauth.grants.refresh_token import refresh
-from piksend.oauth.stores import ClientStore, GrantStore
+from piksend.oauth.stores import AuthenticatingClientStore, GrantStore
 from piksend.oauth.types import Client, TokenPolicy, TokenResponse
 
 GrantHandler = Callable[..., Awaitable[TokenResponse]]
@@ -24,7 +24,7 @@ async def handle_token_request(
     params: Mapping[str, str],
     authorization_header: str | None,
     *,
-    clients: ClientStore,
+    clients: AuthenticatingClientStore,
     grants: GrantStore,
     policy: TokenPolicy,
     now: datetime,

@@ -47,6 +47,9 @@ class Client:
     previous_secret_digest: str | None = None
     previous_secret_expires_at: datetime | None = None
     registered_via: RegisteredVia = RegisteredVia.OWNER
+    # When each secret last authenticated, to within an hour (oauth/client_auth.py).
+    secret_used_at: datetime | None = None
+    previous_secret_used_at: datetime | None = None
 
     @property
     def token_endpoint_auth_method(self) -> str:

@@ -37,6 +37,8 @@ def client_from_row(row: Row) -> o.Client:
         previous_secret_digest=row["previous_secret_digest"],
         previous_secret_expires_at=row["previous_secret_expires_at"],
         registered_via=o.RegisteredVia(row["registered_via"]),
+        secret_used_at=row["secret_used_at"],
+        previous_secret_used_at=row["previous_secret_used_at"],
     )
 
 

@@ -37,6 +37,9 @@ class SqlOAuthStore:
         self.x: Executor = SessionExecutor(source) if isinstance(source, AsyncSession) else source
         # Owners' profiles read alongside tokens in this unit of work (never across requests).
         self._owners: dict[str, o.Profile | None] = {}
+        # Secrets' uses noted by client authentication, written after the request
+        # (piksend.clients.secret_uses); nothing is written in this unit for them.
+        self.secret_uses: list[tuple[str, str, datetime]] = []
 
     # ClientStore
     async def get_client(self, client_id: str) -> o.Client | None:
@@ -44,6 +47,9 @@ class SqlOAuthStore:
             return None  # no client id holds NUL (and PostgreSQL text cannot)
         row = await self.x.fetchrow(q.GET_CLIENT, {"client_id": client_id})
         return client_from_row(row) if row is not None else None
+
+    def secret_used(self, client_id: str, digest: str, now: datetime) -> None:
+        self.secret_uses.append((client_id, digest, now))
 
     # PendingStore
     async def save_pending(self, pending: o.PendingAuthorization) -> None:

@@ -12,7 +12,13 @@ from piksend.storage.tables.accounts import (
     User,
 )
 from piksend.storage.tables.base import NAMING_CONVENTION, Base, UTCDateTime, new_id
-from piksend.storage.tables.clients import Client, ClientLogo, FormNonce, IntegrationTest
+from piksend.storage.tables.clients import (
+    Client,
+    ClientLogo,
+    FormNonce,
+    IntegrationTest,
+    SecretReveal,
+)
 from piksend.storage.tables.gallery import (
     Gallery,
     GalleryDailyStats,
@@ -47,6 +53,7 @@ __all__ = [
     "MailMessage",
     "PendingAuthorization",
     "RefreshRetry",
+    "SecretReveal",
     "SecurityEvent",
     "Token",
     "UTCDateTime",

@@ -55,6 +55,14 @@ class Client(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Issue 15: the operator verified this app (`piksend apps verify`); shown on consent.
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Issue 17: what the app page shows of each live secret. The last four characters of a
+    # 256-bit value authenticate nothing; last use is written at most once an hour.
+    secret_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    secret_last_four: Mapped[str | None] = mapped_column(String(4))
+    secret_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    previous_secret_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    previous_secret_last_four: Mapped[str | None] = mapped_column(String(4))
+    previous_secret_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ClientLogo(Base):
@@ -86,6 +94,24 @@ class FormNonce(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     client_id: Mapped[str | None] = mapped_column(String(CLIENT_ID_LENGTH))
+
+
+class SecretReveal(Base):
+    """A client secret just made, kept for one read by the browser that made it (the page the
+    POST redirects to): sealed under a key only that browser's reveal cookie derives, found by
+    the cookie's digest, deleted as it is read (``piksend.clients.reveals``)."""
+
+    __tablename__ = "secret_reveals"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(
+        String(CLIENT_ID_LENGTH), ForeignKey("clients.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class IntegrationTest(Base):

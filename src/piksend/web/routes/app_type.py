@@ -2,7 +2,8 @@
 
 Making an app public deletes its secrets (RFC 6749 §2.1: a public client has none) after a
 confirmation page; making it confidential issues a secret, shown once on the page the POST
-answers, so that form carries a one-time nonce like the create and rotate forms.
+redirects to (``secret_page``), so that form carries a one-time nonce like the create and rotate
+forms.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from piksend.clients import registry
+from piksend.clients import registry, reveals
 from piksend.errors import ValidationError
 from piksend.oauth.redirect_uris import private_use_scheme
 from piksend.oauth.types import ClientType
@@ -19,6 +20,7 @@ from piksend.web import nonces
 from piksend.web.auth import SignedIn
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
+from piksend.web.routes import secret_page
 from piksend.web.views import PostedForm, text
 
 router = APIRouter()
@@ -129,13 +131,12 @@ async def make_confidential(
                 message=refused.description,
                 private_use=[u for u in app.redirect_uris if private_use_scheme(u)],
             )
-        app = await registry.get_app(s, owner_id=user.id, client_id=app.client_id)
-    return page(
-        request,
-        "settings/app_secret.html",
-        no_store=True,
-        heading="App made confidential",
-        app=app,
-        client_secret=secret,
-        rotated=False,
-    )
+        key = await reveals.keep(
+            s,
+            user_id=user.id,
+            client_id=app.client_id,
+            kind=reveals.Kind.CONFIDENTIAL,
+            secret=secret,
+            now=c.now(),
+        )
+    return secret_page.to_secret_page(request, app.client_id, key)

@@ -1,6 +1,12 @@
-"""The user's connected apps (/settings/connected-apps): what each app may do, and revoking it."""
+"""The user's connected apps (/settings/connected-apps): what each app may do, and revoking it.
+
+Revoking asks first (issue 17): a confirmation page without JavaScript, a ``<dialog>`` with it
+(static/piksend.js); only a POST carrying the CSRF token and ``confirm=revoke`` acts, and one
+without the confirmation is sent to the page that asks."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -15,7 +21,7 @@ from piksend.storage.oauth import SqlOAuthStore
 from piksend.web.auth import SignedIn, seen
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
-from piksend.web.views import PostedForm, https_or_none, when
+from piksend.web.views import PostedForm, https_or_none, text, when
 
 router = APIRouter()
 
@@ -46,10 +52,22 @@ async def connected_apps(request: Request, user: SignedIn, revoked: str | None =
     )
 
 
+@router.get("/settings/connected-apps/{client_id}/revoke")
+async def revoke_confirm(request: Request, client_id: str, user: SignedIn) -> Response:
+    async with ctx(request).db.unit_of_work() as s:
+        connected = await connections.list_connected_apps(s, user_id=user.id)
+    app = next((a for a in connected if a.client_id == client_id), None)
+    if app is None:
+        raise NotFound("This app has no access to revoke")
+    return page(request, "settings/connected_app_revoke.html", no_store=True, app=app)
+
+
 @router.post("/settings/connected-apps/{client_id}/revoke")
 async def revoke_access(
-    request: Request, client_id: str, _form: PostedForm, user: SignedIn
+    request: Request, client_id: str, form: PostedForm, user: SignedIn
 ) -> Response:
+    if text(form, "confirm") != "revoke":
+        return see_other(f"/settings/connected-apps/{quote(client_id[:255], safe='')}/revoke")
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         client = await SqlOAuthStore(s).get_client(client_id)

@@ -29,7 +29,7 @@ from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
 from piksend.oauth.types import PendingAuthorization
 from piksend.storage.oauth import SqlOAuthStore
-from piksend.web import cors, csrf, errors, fault_points, rate_limits
+from piksend.web import cors, csrf, errors, fault_points, rate_limits, secret_uses
 from piksend.web.auth import load_user, seen
 from piksend.web.consent_page import (
     SWITCH_ACCOUNT,
@@ -217,6 +217,7 @@ def _decision(value: object) -> authorization.Decision | None:
 async def token(request: Request):
     c = ctx(request)
     params: dict[str, str] = {}
+    store = None
     try:
         params = await _token_params(request)
         async with c.db.oauth_unit(write=True) as store:
@@ -231,11 +232,11 @@ async def token(request: Request):
             )
     except OAuthError as exc:
         metrics_of(request).token_request_failed(exc)
-        return await _refused(request, params, exc)
+        return secret_uses.after(await _refused(request, params, exc), request, store)
     metrics_of(request).token_request_done(params.get("grant_type"), result)
     if params.get("grant_type") == "refresh_token" and not isinstance(result, ReplayedResponse):
         await fault_points.after_rotation_commit()  # test-only (web/fault_points.py)
-    return FastJSONResponse(result.to_dict(), headers=NO_STORE)
+    return secret_uses.after(FastJSONResponse(result.to_dict(), headers=NO_STORE), request, store)
 
 
 async def _token_params(request: Request) -> dict[str, str]:
@@ -258,6 +259,7 @@ async def _client_call(
     """Parse the body, authenticate the client (RFC 7009 §2.1, RFC 7662 §2.1), then act."""
     c = ctx(request)
     params: dict[str, str] = {}
+    store = None
     try:
         params = await read_params(request)
         async with c.db.oauth_unit(write=not read_only) as store:
@@ -271,8 +273,8 @@ async def _client_call(
             )
             body = await action(params, client, store, c)
     except OAuthError as exc:
-        return await _refused(request, params, exc)
-    return FastJSONResponse(body, headers=NO_STORE)
+        return secret_uses.after(await _refused(request, params, exc), request, store)
+    return secret_uses.after(FastJSONResponse(body, headers=NO_STORE), request, store)
 
 
 async def _refused(request: Request, params: dict[str, str], error: OAuthError) -> JSONResponse:

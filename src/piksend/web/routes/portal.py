@@ -1,13 +1,16 @@
 """The developer portal (/settings/oauth): list, register, edit, rotate the secret of and delete
 apps; changing an app's type is in `app_type`.
 
-Client secrets are shown once, in the response to the POST that made them (no-store), and are
-never stored in clear: the create and rotate forms carry a one-time nonce, so a reload or a
-re-post neither acts twice nor shows a secret again.
+Client secrets are shown once, on the page the POST that made them redirects to
+(``secret_page``: POST-redirect-GET, no-store), and are never stored in clear: the create and
+rotate forms carry a one-time nonce, so a re-post neither acts twice nor shows a secret again.
+A rotation that stops the old secret at once asks first: a confirmation page without
+JavaScript, a ``<dialog>`` with it (static/piksend.js); the form's default is a grace period.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -19,7 +22,7 @@ from starlette.responses import Response
 
 from piksend.accounts import security_log
 from piksend.accounts.service import Account
-from piksend.clients import registry
+from piksend.clients import registry, reveals
 from piksend.clients.logos import logo_path
 from piksend.clients.registry import App
 from piksend.clients.validation import validate_fields
@@ -30,11 +33,12 @@ from piksend.web import nonces
 from piksend.web.auth import SignedIn, seen
 from piksend.web.context import ctx
 from piksend.web.render import page, see_other
-from piksend.web.routes import app_type
+from piksend.web.routes import app_type, secret_page
 from piksend.web.views import AppForm, PostedForm, text, when
 
 router = APIRouter()
 router.include_router(app_type.router)
+router.include_router(secret_page.router)
 
 GRACE_CHOICES = (
     (0, "Immediately — the old secret stops working now"),
@@ -42,6 +46,7 @@ GRACE_CHOICES = (
     (24 * 3600, "After 24 hours"),
     (7 * 24 * 3600, "After 7 days"),
 )
+DEFAULT_GRACE = 24 * 3600  # issue 17: never "Immediately" by default
 ALREADY_CREATED = "This application was already created; the client secret is not shown again."
 ALREADY_ROTATED = (
     "This secret was already rotated with this form; the new secret is not shown again."
@@ -59,6 +64,22 @@ def app_view(app: App) -> dict[str, Any]:
         "grace_until": when(app.previous_secret_expires_at),
         "scope_descriptions": [(s, scopes.SCOPES.get(s, s)) for s in app.scopes],
     }
+
+
+def secret_rows(app: App, now: datetime) -> list[dict[str, Any]]:
+    """Each live secret as the app page lists it: the current one, then the previous one
+    while its grace period lasts."""
+    return [
+        {
+            "current": f.current,
+            "last_four": f.last_four,
+            "created": when(f.created_at),
+            "used": when(f.used_at),
+            "expires": when(f.expires_at),
+        }
+        for f in app.secrets
+        if f.current or (f.expires_at is not None and f.expires_at > now)
+    ]
 
 
 # The list and the "New application" form.
@@ -145,18 +166,18 @@ async def create_app(request: Request, form: PostedForm, user: SignedIn) -> Resp
             s, owner_id=user.id, fields=posted.fields(), now=c.now(), client_type=posted.type
         )
         await nonces.record_nonce_result(s, nonce=nonce, client_id=created.client_id)
+        if secret is not None:
+            key = await reveals.keep(
+                s,
+                user_id=user.id,
+                client_id=created.client_id,
+                kind=reveals.Kind.CREATED,
+                secret=secret,
+                now=c.now(),
+            )
     if secret is None:  # a public app has no secret to show: straight to its page
         return see_other(f"/settings/oauth/{created.client_id}?created=1")
-    return page(
-        request,
-        "settings/app_secret.html",
-        status=201,
-        no_store=True,
-        heading="Application created",
-        app=created,
-        client_secret=secret,
-        rotated=False,
-    )
+    return secret_page.to_secret_page(request, created.client_id, key)
 
 
 # One app: view, edit, rotate the secret, delete.
@@ -179,6 +200,8 @@ async def _app_page_values(
         "rotate_nonce": None if public else nonce,
         "type_nonce": nonce if public else None,
         "grace_choices": GRACE_CHOICES,
+        "default_grace": DEFAULT_GRACE,
+        "secrets": secret_rows(app, c.now()),
         "active_tokens": await registry.count_active_tokens(
             s, client_id=app.client_id, now=c.now()
         ),
@@ -247,6 +270,8 @@ async def rotate_secret(
     grace = text(form, "grace_seconds")
     if grace not in {str(seconds) for seconds, _ in GRACE_CHOICES}:
         raise ValidationError("Choose when the old secret stops working", field="grace_seconds")
+    if grace == "0" and text(form, "confirm") != "immediate":
+        return see_other(f"/settings/oauth/{client_id[:64]}/rotate")  # ask first
     async with c.db.unit_of_work() as s:
         app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
         claim = await nonces.claim_form_nonce(
@@ -278,15 +303,36 @@ async def rotate_secret(
         await security_log.record(
             s, user_id=user.id, kind=rotated, seen=seen(request), now=c.now(), details=details
         )
+        key = await reveals.keep(
+            s,
+            user_id=user.id,
+            client_id=app.client_id,
+            kind=reveals.Kind.ROTATED,
+            secret=secret,
+            now=c.now(),
+        )
+    return secret_page.to_secret_page(request, app.client_id, key)
+
+
+@router.get("/settings/oauth/{client_id}/rotate")
+async def rotate_now_confirm(request: Request, client_id: str, user: SignedIn) -> Response:
+    """Are you sure: the old secret stops working at once (the form's POST, confirmed)."""
+    c = ctx(request)
+    async with c.db.unit_of_work() as s:
+        app = await registry.get_app(s, owner_id=user.id, client_id=client_id)
+        if app.client_type is ClientType.PUBLIC:
+            return see_other(f"/settings/oauth/{app.client_id}")
+        nonce = await nonces.issue_form_nonce(
+            s, user_id=user.id, purpose=nonces.rotate_purpose(app.client_id), now=c.now()
+        )
+        active = await registry.count_active_tokens(s, client_id=app.client_id, now=c.now())
     return page(
         request,
-        "settings/app_secret.html",
+        "settings/app_rotate_now.html",
         no_store=True,
-        heading="New client secret",
         app=app,
-        client_secret=secret,
-        rotated=True,
-        grace_until=when(app.previous_secret_expires_at),
+        nonce=nonce,
+        active_tokens=active,
     )
 
 
