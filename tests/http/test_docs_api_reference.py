@@ -75,7 +75,10 @@ async def test_every_api_operation_is_on_the_page_with_scope_parameters_response
         for status, response in op["responses"].items():
             assert f"<tr><td>{status}</td>" in text
             assert f"<td>{response['description']}</td></tr>" in text
-        assert f'<pre class="code"><code>curl -X {method.upper()} "{ISSUER}/api/v1' in text
+        assert (
+            f'<pre class="code" tabindex="0"><code>curl -X {method.upper()} "{ISSUER}/api/v1'
+            in text
+        )
         assert '-H "Authorization: Bearer $ACCESS_TOKEN"' in text
         success = next(s for s in op["responses"] if s.startswith("2"))
         assert (
