@@ -19,7 +19,7 @@ from piksend.accounts.throttle import SignInThrottle, ThrottlePolicy
 from piksend.clients.metadata_documents import DocumentPolicy, MetadataDocuments
 from piksend.clock import utcnow
 from piksend.gallery.blob_sweep import BlobSweeper, SweepPolicy
-from piksend.gallery.blobs import LocalBlobStore
+from piksend.gallery.blobs import open_blob_store
 from piksend.gallery.delivery import DeliveryPolicy, DeliveryWorker
 from piksend.gallery.media import Decoder
 from piksend.gallery.stats import trim_visitors
@@ -100,7 +100,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     metrics = ops.build_metrics()
     throttle = sign_in_throttle(settings, build_counters(db, settings.redis_url))
-    blobs = LocalBlobStore(settings.data_dir / "blobs")
+    blobs = open_blob_store(settings.blob_url, settings.data_dir)
     decoder = Decoder(concurrency=settings.image_decodes)
     worker = DeliveryWorker(
         db,
@@ -196,6 +196,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                     await trimmer
             await throttle.counters.close()
             decoder.close()
+            await blobs.close()
             await db.dispose()
             access_log = getattr(_app, "access_log", None)
             if access_log is not None:

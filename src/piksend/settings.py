@@ -72,6 +72,9 @@ class Settings:
     # uploads in flight are younger), swept in batches during the trim rounds.
     blob_sweep_grace: float = 3600.0
     blob_sweep_batch: int = 500
+    # Issue 11, item 6: where the blobs are: empty for <data dir>/blobs, or
+    # s3://bucket/prefix?endpoint=…&region=… shared by every node (credentials from AWS_*).
+    blob_url: str | None = None
     # Outgoing e-mail (piksend.mail): smtp:// or smtps:// with credentials; None writes each
     # message to <data dir>/outbox/ as an .eml file (development mode).
     smtp_url: str | None = None
@@ -196,6 +199,7 @@ def settings_from_env(
         webhook_lease=float(env.get("PIKSEND_WEBHOOK_LEASE", "10")),
         blob_sweep_grace=float(env.get("PIKSEND_BLOB_SWEEP_GRACE", "3600")),
         blob_sweep_batch=int(env.get("PIKSEND_BLOB_SWEEP_BATCH", "500")),
+        blob_url=env.get("PIKSEND_BLOB_URL") or None,
         smtp_url=env.get("PIKSEND_SMTP_URL") or None,
         mail_from=env.get("PIKSEND_MAIL_FROM") or f"PikSend <no-reply@{_mail_host(url)}>",
         mail_poll_interval=float(env.get("PIKSEND_MAIL_POLL_INTERVAL", "2")),

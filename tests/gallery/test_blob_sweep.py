@@ -30,13 +30,13 @@ def set_age(path, seconds: float) -> None:
 
 
 async def test_a_file_no_row_refers_to_stays_while_it_is_younger_than_the_grace_period(app):
-    key = store_of(app).put(b"uploaded, row not committed yet")
+    key = store_of(app).put_sync(b"uploaded, row not committed yet")
     assert await sweeper(app).sweep() == {"blobs": 0, "partials": 0, "restored": 0}
     assert stored_keys(app.state.ctx.settings.data_dir) == {key}
 
 
 async def test_a_file_no_row_refers_to_goes_once_older_than_the_grace_period(app):
-    store_of(app).put(b"an orphan")
+    store_of(app).put_sync(b"an orphan")
     age_files(app.state.ctx.settings.data_dir, GRACE + 1)
     assert await sweeper(app).sweep() == {"blobs": 1, "partials": 0, "restored": 0}
     assert every_file(app.state.ctx.settings.data_dir) == []
@@ -55,7 +55,7 @@ async def test_an_old_file_a_row_refers_to_is_kept(world, app):
 
 async def test_an_interrupted_write_goes_after_the_grace_period_and_not_before(app):
     store = store_of(app)
-    key = store.put(b"x")
+    key = store.put_sync(b"x")
     shard = store.root / key[:2] / key[2:4]
     (shard / ".tmp-old.part").write_bytes(b"half")
     (shard / ".tmp-new.part").write_bytes(b"half")
@@ -67,18 +67,18 @@ async def test_an_interrupted_write_goes_after_the_grace_period_and_not_before(a
 async def test_bytes_put_again_between_the_listing_and_the_rename_are_restored(app, monkeypatch):
     store = store_of(app)
     data = b"the same bytes, uploaded again"
-    key = store.put(data)
+    key = store.put_sync(data)
     age_files(app.state.ctx.settings.data_dir, GRACE + 1)
-    real_retire = store.retire
+    real_retire = store.retire_sync
 
     def retire_after_a_racing_put(k: str):
-        assert store.put(data) == k  # an upload in flight finds the file and refreshes it
+        assert store.put_sync(data) == k  # an upload in flight finds the file and refreshes it
         return real_retire(k)
 
-    monkeypatch.setattr(store, "retire", retire_after_a_racing_put)
+    monkeypatch.setattr(store, "retire_sync", retire_after_a_racing_put)
     assert await sweeper(app).sweep() == {"blobs": 0, "partials": 0, "restored": 1}
     assert stored_keys(app.state.ctx.settings.data_dir) == {key}
-    assert store.get(key) == data
+    assert await store.get(key) == data
 
 
 async def test_a_row_committed_between_the_two_lookups_keeps_its_file(world, app, monkeypatch):
@@ -106,12 +106,12 @@ async def test_a_file_left_retired_by_a_crashed_sweep_is_restored_if_a_row_refer
     gallery = await world.alice.create_gallery()
     image = (await world.alice.upload(gallery["id"], make_image("PNG"))).json()
     store = store_of(app)
-    store.put(b"an orphan retired by the same crash")
+    store.put_sync(b"an orphan retired by the same crash")
     data_dir = app.state.ctx.settings.data_dir
     before = stored_keys(data_dir)
     age_files(data_dir, GRACE + 1)
     for key in sorted(before):
-        aside = store.retire(key)
+        aside = store.retire_sync(key)
         assert aside is not None
         crashed_at = int(time.time() - ABANDONED_AFTER - 1)
         aside.path.rename(aside.path.with_name(f".{key}.{crashed_at}.00.retired"))
@@ -130,7 +130,7 @@ async def test_a_round_looks_at_a_bounded_number_of_files_and_the_next_one_goes_
     keys = set()
     n = 0
     while len({k[:4] for k in keys}) < 8:
-        keys.add(store.put(f"orphan {n}".encode()))
+        keys.add(store.put_sync(f"orphan {n}".encode()))
         n += 1
     assert len(keys) == 8
     age_files(app.state.ctx.settings.data_dir, GRACE + 1)

@@ -16,7 +16,7 @@ def pause_after_put(monkeypatch, app, during) -> None:
     (its thumbnail), while the upload waits: its files exist, its row does not yet."""
     loop = asyncio.get_running_loop()
     store: LocalBlobStore = app.state.ctx.blobs
-    real_put = store.put
+    real_put = store.put_sync
     calls = []
 
     def put(data: bytes) -> str:
@@ -26,7 +26,7 @@ def pause_after_put(monkeypatch, app, during) -> None:
             asyncio.run_coroutine_threadsafe(during(), loop).result(timeout=30)
         return key
 
-    monkeypatch.setattr(store, "put", put)
+    monkeypatch.setattr(store, "put_sync", put)
 
 
 async def test_an_upload_into_a_gallery_deleted_meanwhile_answers_404_and_leaves_no_row(

@@ -7,26 +7,27 @@ hold: no image row refers to it, and it has not been written or re-``put`` for `
 seconds (an upload writes its file before its row commits, and commits well within that).
 
 The window between checking and unlinking is closed by renaming the file aside first
-(``LocalBlobStore.retire``): a ``put`` after the rename writes a fresh copy; a ``put`` just
+(``BlobStore.retire``; on S3 a copy aside then a delete, see ``blobs/s3.py``): a ``put``
+after the rename writes a fresh copy; a ``put`` just
 before it refreshed the modification time, which the renamed file still carries, so it is
 restored; and the rows are looked up once more before the file is finally removed. A file
 left retired by a crash in between is settled by a later round the same way.
 
-Each round walks the shard directories from where the last one stopped, looks at no more than
-``batch * max_batches`` files, and queries the rows one batch at a time. Several nodes may
-sweep the same directory: a rename that loses the race finds no file and moves on.
+Each round walks the store (shard directories, or the bucket's listing) from where the last
+one stopped, looks at no more than ``batch * max_batches`` files, and queries the rows one
+batch at a time. Several nodes may sweep the same store: a retire that loses the race finds
+no blob and moves on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from piksend.gallery.blobs import LocalBlobStore, StoredFile
+from piksend.gallery.blobs import BlobStore, StoredFile
 from piksend.storage.engine import Database
 from piksend.storage.tables import gallery as g
 
@@ -44,7 +45,7 @@ class SweepPolicy:
 class BlobSweeper:
     """One per process; the cursor only spreads the work over rounds (losing it is harmless)."""
 
-    def __init__(self, db: Database, blobs: LocalBlobStore, policy: SweepPolicy) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, policy: SweepPolicy) -> None:
         self.db = db
         self.blobs = blobs
         self.policy = policy
@@ -54,24 +55,11 @@ class BlobSweeper:
         """One round; returns how many files were removed, by kind, and how many restored."""
         counts = {"blobs": 0, "partials": 0, "restored": 0}
         budget = self.policy.batch * self.policy.max_batches
-        pending: list[StoredFile] = []
-        seen = 0
-        shards = self.blobs.shards(after=self._after)  # lazy: a round lists only what it takes
-        while (step := await asyncio.to_thread(next, shards, None)) is not None:
-            name, shard = step
-            files = await asyncio.to_thread(self.blobs.files_in, shard)
-            pending.extend(files)
-            seen += len(files)
-            self._after = name
-            while len(pending) >= self.policy.batch:
-                await self._settle(pending[: self.policy.batch], counts)
-                del pending[: self.policy.batch]
-            if seen >= budget:
-                break
-        else:
-            self._after = ""  # the walk reached the end: the next round starts again
-        if pending:
-            await self._settle(pending, counts)
+        scan = await self.blobs.scan(after=self._after, limit=budget)
+        self._after = scan.after or ""  # None: the walk reached the end, start again
+        files = scan.files
+        for at in range(0, len(files), self.policy.batch):
+            await self._settle(files[at : at + self.policy.batch], counts)
         return counts
 
     async def _settle(self, files: list[StoredFile], counts: dict[str, int]) -> None:
@@ -79,7 +67,7 @@ class BlobSweeper:
         cutoff = now - self.policy.grace
         partials = [f for f in files if f.kind == "partial" and f.modified < cutoff]
         for stale in partials:
-            await asyncio.to_thread(self.blobs.discard, stale)
+            await self.blobs.discard(stale)
         counts["partials"] += len(partials)
         retired = [
             f for f in files if f.kind == "retired" and (f.retired_at or 0) < now - ABANDONED_AFTER
@@ -89,12 +77,12 @@ class BlobSweeper:
         for blob in old:
             if blob.key in in_use:
                 continue
-            aside = await asyncio.to_thread(self.blobs.retire, blob.key or "")
+            aside = await self.blobs.retire(blob)
             if aside is None:
-                continue  # another sweeper took it, or it was never there
+                continue  # another sweeper took it, it was never there, or it was re-put
             if aside.modified >= cutoff:
                 # An upload re-put these bytes between the listing and the rename.
-                await asyncio.to_thread(self.blobs.restore, aside)
+                await self.blobs.restore(aside)
                 counts["restored"] += 1
                 continue
             retired.append(aside)
@@ -102,10 +90,10 @@ class BlobSweeper:
         in_use = await self._referenced(f.key for f in retired)
         for aside in retired:
             if aside.key in in_use or aside.modified >= cutoff:
-                await asyncio.to_thread(self.blobs.restore, aside)
+                await self.blobs.restore(aside)
                 counts["restored"] += 1
             else:
-                await asyncio.to_thread(self.blobs.discard, aside)
+                await self.blobs.discard(aside)
                 counts["blobs"] += 1
 
     async def _referenced(self, keys: Iterable[str | None]) -> set[str]:

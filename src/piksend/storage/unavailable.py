@@ -81,6 +81,16 @@ _GONE_MARKERS = ("connection is closed", "pool is closing", "pool is closed")
 # bug it could otherwise be, is refused earlier by asyncpg as InterfaceError.
 _DYING = "cannot switch to state"
 
+
+class Unavailable(Exception):
+    """Raised by a store that knows itself unavailable (the S3 blob store, issue 11 item 6):
+    ``reason`` is its secret-free failure class."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 # The classes whose instances may be unavailability: the web layer registers its handler for
 # each (Starlette's Exception handler runs outside the middlewares, so it is the last resort).
 MAY_BE_UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -90,6 +100,7 @@ MAY_BE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.InternalClientError,
     OSError,
     sqlite3.Error,
+    Unavailable,
 )
 
 
@@ -108,6 +119,8 @@ def unavailable_reason(exc: BaseException) -> str | None:
 
 
 def _reason_of(exc: BaseException) -> str | None:
+    if isinstance(exc, Unavailable):
+        return exc.reason
     if isinstance(exc, sa_exc.DBAPIError):
         return _dbapi(exc)
     if isinstance(exc, sa_exc.DisconnectionError):

@@ -225,7 +225,9 @@ def readiness_of(request: Request) -> Readiness:
     found = getattr(state, "readiness", None)
     if found is None:
         c = state.ctx
-        directories = [c.settings.data_dir, c.blobs.root]
+        directories = [c.settings.data_dir]
+        if isinstance(root := getattr(c.blobs, "root", None), Path):  # a local store
+            directories.append(root)
         if (sqlite_dir := health.sqlite_directory(c.db)) is not None:
             directories.append(sqlite_dir)
         found = state.readiness = Readiness(

@@ -19,6 +19,7 @@ from piksend.gallery import images
 from piksend.gallery.images import IMAGE_TYPES, ImageMime, ImageView, Variant
 from piksend.gallery.pagination import DEFAULT_LIMIT
 from piksend.web import rate_limits
+from piksend.web.blob_response import blob_response
 from piksend.web.context import ctx
 from piksend.web.routes.api_v1.common import (
     ApiCall,
@@ -226,8 +227,8 @@ async def image_content(
     request: Request, image_id: Id, call: ApiCall, variant: Variant = "original"
 ) -> Response:
     image = await images.get_image(call.session, owner_id=call.user_id, image_id=image_id)
-    data, mime = await images.read_variant(ctx(request).blobs, image, variant=variant)
+    stream, mime = await images.open_variant(ctx(request).blobs, image, variant=variant)
     headers = {"cache-control": "private, max-age=0", "x-content-type-options": "nosniff"}
     if variant == "original":
         headers["content-disposition"] = f'attachment; filename="{image.filename}"'
-    return Response(data, media_type=mime, headers=headers)
+    return blob_response(stream, mime, headers)
