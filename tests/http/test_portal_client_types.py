@@ -290,7 +290,7 @@ async def test_the_consent_screen_says_where_a_public_app_runs(
     assert f'<p class="runs-on-device" role="note"><strong>Pocket runs {cue}</strong>' in page.text
     assert DEVICE_CUE.replace("on your device", cue) in page.text
     assert f'<strong class="redirect-host">{destination}</strong>' in page.text
-    assert "Signed in as <strong>alice@example.com</strong>" in page.text
+    assert 'Signed in as <strong class="account-email">alice@example.com</strong>' in page.text
 
 
 async def test_the_consent_screen_of_a_confidential_app_has_no_device_cue(
