@@ -52,6 +52,7 @@ def _expected(tmp_path, smtp_url: str, **changed: str) -> list[str]:
         "migrations": f"ok    migrations: at {HEAD}, the latest",
         "clock": "CLOCK",
         "data dir": f"ok    data dir: {data} and its files are the owner's only",
+        "blob store": f"ok    blob store: {data}/blobs takes a file",
         "public URL": "ok    public URL: https://auth.example.com (https)",
         "secret key": f"ok    secret key: generated once into {data}/secret.key",
         "smtp": f"ok    smtp: {host_port} answers (plain)",
@@ -258,3 +259,26 @@ def test_a_clock_apart_from_the_databases_fails():
             "clock", FAIL, "this machine and the database differ by -3.0 s: synchronise with NTP"
         ),
     ]
+
+
+def test_a_blob_url_that_is_not_s3_fails(good, tmp_path, smtp):
+    status, lines = _lines({**good, "PIKSEND_BLOB_URL": "ftp://bucket/x"})
+    assert status == 1
+    assert [line for line in lines if "blob store" in line] == [
+        "FAIL  blob store: PIKSEND_BLOB_URL must be empty (the data dir) or s3://bucket/prefix?…"
+    ]
+
+
+def test_an_object_store_that_does_not_answer_fails_without_its_credentials(good, tmp_path, smtp):
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    env = {
+        **good,
+        "PIKSEND_BLOB_URL": f"s3://bucket/piksend?endpoint={endpoint}",
+        "AWS_ACCESS_KEY_ID": "doctor-key-id",
+        "AWS_SECRET_ACCESS_KEY": "doctor-secret-value",
+    }
+    status, lines = _lines(env)
+    assert status == 1
+    (line,) = [line for line in lines if "blob store" in line]
+    assert line.startswith("FAIL  blob store: ")
+    assert "doctor-secret-value" not in "\n".join(lines)

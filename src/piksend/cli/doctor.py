@@ -61,9 +61,42 @@ def run_checks() -> list[Check]:
         checks.append(_migrations(settings.database_url))
         checks.append(_clock(settings))
     checks.append(_data_dir(settings.data_dir))
-    for probe in (_public_url, _secret_key, _smtp, _webhook_fetcher):
+    for probe in (_blob_store, _public_url, _secret_key, _smtp, _webhook_fetcher):
         checks.append(probe(settings))
     return checks
+
+
+def _blob_store(settings: Settings) -> Check:
+    """Where the images live (PIKSEND_BLOB_URL, else the data dir): reachable, there, writable
+    (a probe object written, read back and removed: ``BlobStore.check``)."""
+    from piksend.gallery.blobs import BlobStoreUnavailable, open_blob_store
+
+    try:
+        store = open_blob_store(settings.blob_url, settings.data_dir)
+    except ValueError as exc:
+        return Check("blob store", FAIL, str(exc))
+
+    async def probe() -> str:
+        try:
+            return await asyncio.wait_for(store.check(), PROBE_TIMEOUT)
+        finally:
+            await store.close()
+
+    try:
+        checked = asyncio.run(probe())
+    except TimeoutError:
+        return Check(
+            "blob store", FAIL, f"no answer within {PROBE_TIMEOUT:g} s: check PIKSEND_BLOB_URL"
+        )
+    except BlobStoreUnavailable as exc:
+        return Check(
+            "blob store", FAIL, f"{exc.reason}: check PIKSEND_BLOB_URL and its credentials"
+        )
+    except OSError as exc:
+        return Check(
+            "blob store", FAIL, f"cannot write there ({exc.strerror or type(exc).__name__})"
+        )
+    return Check("blob store", OK, checked)
 
 
 def _database(settings: Settings) -> Check:
