@@ -23,7 +23,7 @@ from tests.support.memory_store import MemoryOAuthStore
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql", "postgresql-asyncpg"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-fast", "postgresql", "postgresql-asyncpg"])
 async def store(request, tmp_path, tmp_path_factory):
     if request.param == "memory":
         yield MemoryOAuthStore()
@@ -40,6 +40,11 @@ async def store(request, tmp_path, tmp_path_factory):
         # The hot endpoints' executor: the same statements straight on asyncpg.
         async with db.fast.unit(write=True) as fast_store:
             yield fast_store
+    elif request.param == "sqlite-fast":
+        # The hot endpoints' executor on SQLite: the same statements on plain sqlite3.
+        assert db.lite is not None
+        async with db.lite.unit() as lite_store:
+            yield lite_store
     else:
         async with db.unit_of_work() as session:
             yield SqlOAuthStore(session)

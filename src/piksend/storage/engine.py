@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 from piksend.storage.commit_policy import settled
 from piksend.storage.oauth import FastPath, SqlOAuthStore
+from piksend.storage.oauth.sqlite_fast import SqliteFastPath
 
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
@@ -87,6 +88,7 @@ class Database:
         target = async_url(url)
         kwargs: dict = {"pool_pre_ping": False}
         self.fast: FastPath | None = None
+        self.lite: SqliteFastPath | None = None
         if target.startswith("postgresql"):
             # The connection budget is shared: half for the hot endpoints' asyncpg pool
             # (storage/oauth/fastpath.py), half for SQLAlchemy's, which serves everything else.
@@ -111,6 +113,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(target, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             configure_sqlite(self.engine.sync_engine, busy_timeout=busy_timeout)
+            path = self.engine.url.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                # The hot endpoints on plain sqlite3, on the event loop (oauth/sqlite_fast.py).
+                self.lite = SqliteFastPath(path, busy_timeout=busy_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Read-only requests (introspection, bearer GETs) need no transaction: on PostgreSQL
         # autocommit saves the BEGIN and COMMIT round trips; SQLite reads never BEGIN anyway.
@@ -145,10 +151,15 @@ class Database:
     @asynccontextmanager
     async def oauth_unit(self, *, write: bool) -> AsyncIterator[SqlOAuthStore]:
         """The oauth stores for one request of a hot endpoint (token, introspection,
-        revocation, bearer checks): straight on asyncpg on PostgreSQL, else on a session.
-        ``write=False`` promises reads only (no transaction is opened for them)."""
+        revocation, bearer checks): straight on asyncpg on PostgreSQL, on the ``sqlite3``
+        module on a SQLite file, else on a session. ``write=False`` promises reads only (no
+        transaction is opened for them)."""
         if self.fast is not None:
             async with self.fast.unit(write=write) as store:
+                yield store
+            return
+        if self.lite is not None:
+            async with self.lite.unit() as store:
                 yield store
             return
         async with self.unit_of_work() if write else self.reader() as session:
@@ -157,4 +168,6 @@ class Database:
     async def dispose(self) -> None:
         if self.fast is not None:
             await self.fast.close()
+        if self.lite is not None:
+            self.lite.close()
         await self.engine.dispose()

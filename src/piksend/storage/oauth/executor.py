@@ -1,23 +1,27 @@
-"""What the oauth stores run, and on what: statements compiled once for both drivers, the
+"""What the oauth stores run, and on what: statements compiled once for each driver, the
 executor contract, and the executor on a SQLAlchemy session.
 
 Every statement is built once, with bind parameters, and runs through an *executor*: on a
 SQLAlchemy session (SQLite, and every page of the site), or straight on an asyncpg connection
 for the hot endpoints on PostgreSQL (``fastpath``), which skips SQLAlchemy's per-statement
-machinery: the same statements, compiled once for asyncpg.
+machinery: the same statements, compiled once for asyncpg; and on SQLite straight on the
+``sqlite3`` module (``sqlite_fast``), the same statements compiled once for it (``SqliteForm``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Column, CursorResult, Select, Text, TextClause, UpdateBase, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.dialects.sqlite import pysqlite as pysqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _PG = asyncpg_dialect.dialect()
+_LITE = pysqlite_dialect.dialect(paramstyle="qmark")
 
 
 class BatchForm:
@@ -51,6 +55,55 @@ class Statement:
     def pg_args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         fixed = self._fixed
         return tuple(params[n] if n in params else fixed[n] for n in self._names)
+
+    @cached_property
+    def lite(self) -> SqliteForm:
+        """The statement for the ``sqlite3`` module, compiled on first use, once."""
+        return SqliteForm(self.core)
+
+
+_Processor = Callable[[Any], Any] | None
+_MISSING = object()  # a parameter the statement does not fix: the caller must give it
+
+
+class SqliteForm:
+    """A statement compiled for SQLite (``?`` placeholders) with the column types' own
+    conversions, as SQLAlchemy would apply them: UTC datetimes as SQLite's text, JSON."""
+
+    def __init__(self, core: Select[Any] | UpdateBase | TextClause) -> None:
+        compiled = core.compile(dialect=_LITE)
+        self.sql: str = compiled.string
+        names = tuple(compiled.positiontup or ())
+        fixed = {name: value for name, value in compiled.params.items() if value is not None}
+        binds = compiled.binds
+        self._binds: tuple[tuple[str, Any, _Processor], ...] = tuple(
+            (n, fixed.get(n, _MISSING), binds[n].type.dialect_impl(_LITE).bind_processor(_LITE))
+            for n in names
+        )
+        columns = getattr(core, "selected_columns", None)
+        self.returns_rows = columns is not None
+        # Result names and conversions, in the statement's column order.
+        self.columns: tuple[str, ...] = tuple(columns.keys()) if columns is not None else ()
+        self._results: tuple[_Processor, ...] = (
+            tuple(c.type.dialect_impl(_LITE).result_processor(_LITE, None) for c in columns)
+            if columns is not None
+            else ()
+        )
+        self._converts = any(p is not None for p in self._results)
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, fixed, process in self._binds:
+            value = params[name] if name in params or fixed is _MISSING else fixed
+            out.append(process(value) if process is not None else value)
+        return tuple(out)
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        """A result row as a mapping by column name, each value converted by its type."""
+        if self._converts:
+            pairs = zip(self._results, values, strict=True)
+            values = [v if p is None or v is None else p(v) for p, v in pairs]
+        return dict(zip(self.columns, values, strict=True))
 
 
 class Executor(Protocol):
