@@ -106,6 +106,20 @@ def form_with(html: str, field: str) -> Form:
     return found[0]
 
 
+def approval_form(html: str) -> Form:
+    """The consent page's decision form: the one with ``pending_id`` that offers "approve"
+    (the page's other forms with ``pending_id`` are "Not you?" and the menu's sign-out)."""
+    parser = _FormParser()
+    parser.feed(html)
+    found = [
+        form
+        for form in parser.forms
+        if "pending_id" in form.fields and "approve" in form.fields.get("decision", [])
+    ]
+    assert len(found) == 1, f"{len(found)} approval forms: {html[:500]}"
+    return found[0]
+
+
 def submit(
     browser: requests.Session, page: requests.Response, form: Form, data
 ) -> requests.Response:
@@ -134,7 +148,7 @@ def browser_approve(
             urljoin(signed_in.url, signed_in.headers["location"]), allow_redirects=True, timeout=10
         )
     assert response.status_code == 200, response.text[:500]
-    consent = form_with(response.text, "pending_id")
+    consent = approval_form(response.text)
     offered = consent.fields.get("scope", [])
     assert "approve" in consent.fields["decision"], consent
     data = [
