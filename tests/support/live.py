@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,10 +16,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port no other test process will pick, and that the kernel never hands out.
+
+    ``bind(0)`` returns a port from the ephemeral range, which the kernel also uses as the source
+    port of outgoing connections (to PostgreSQL, between test clients...): a server restarted on
+    "its" port after a kill could find it taken by some other socket ("address already in use",
+    seen in CI). So ports come from below the ephemeral range, a slice of it per xdist worker, and
+    never twice from one process."""
+    low, high = 10000, max(_ephemeral_low(), 12000)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker) if worker.isdigit() else 0
+    width = (high - low) // max(count, 1)
+    start = low + (index % max(count, 1)) * width
+    for _ in range(200):
+        port = random.randrange(start, start + width)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {start}..{start + width}")
 
 
 @dataclass
