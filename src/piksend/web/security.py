@@ -148,18 +148,7 @@ async def _reject_page(send: Send, limit: int) -> None:
         f"{limit} bytes, so nothing was uploaded. Go back and choose fewer or smaller files at "
         'a time.</p><p><a href="/galleries">Your galleries</a></p></main></body></html>'
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await _send_413(send, b"text/html; charset=utf-8", body)
 
 
 async def _reject(send: Send, limit: int) -> None:
@@ -169,12 +158,17 @@ async def _reject(send: Send, limit: int) -> None:
             "error_description": f"The request body is larger than {limit} bytes",
         }
     ).encode()
+    await _send_413(send, b"application/json", body)
+
+
+async def _send_413(send: Send, content_type: bytes, body: bytes) -> None:
+    """413 before the body was read: the connection closes, the rest of the body is not waited for."""
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
