@@ -24,14 +24,16 @@ from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
 from piksend import __version__
 from piksend.fetch import ssrf
 from piksend.gallery import webhook_signing
-from piksend.gallery.webhooks import CANCELLED, FAILED, PENDING, SUCCEEDED, consent_is_live
+from piksend.gallery.webhooks import CANCELLED, FAILED, SUCCEEDED, consent_is_live
+from piksend.storage import outbox
 from piksend.storage.engine import Database
+from piksend.storage.outbox import PollingWorker
 from piksend.storage.tables import gallery as g
 
 log = logging.getLogger("piksend.webhooks")
@@ -52,7 +54,7 @@ class DeliveryPolicy:
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt: base·2^(n-1), capped."""
-        return min(self.backoff_cap, self.backoff_base * 2 ** max(attempts - 1, 0))
+        return outbox.backoff(attempts, base=self.backoff_base, cap=self.backoff_cap)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ class Outcome:
     error: str | None = None
 
 
-class DeliveryWorker:
+class DeliveryWorker(PollingWorker):
+    task_name = "piksend-webhook-worker"
+    what = "webhook worker"
+
     def __init__(
         self,
         db: Database,
@@ -72,41 +77,11 @@ class DeliveryWorker:
         poll_interval: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(poll_interval=poll_interval, log=log)
         self.db = db
         self.policy = policy
         self.clock = clock
-        self.poll_interval = poll_interval
         self._transport = transport
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    # -- the loop -------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self.run_forever(), name="piksend-webhook-worker")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def run_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("webhook worker pass failed")
-                sent = 0
-            if sent:
-                continue  # there may be more due right away
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.poll_interval)
 
     # -- one pass -------------------------------------------------------------------------
 
@@ -327,9 +302,4 @@ class DeliveryWorker:
 
 
 def _claimable(now: datetime):
-    d = g.WebhookDelivery
-    return and_(
-        d.status == PENDING,
-        d.next_attempt_at <= now,
-        or_(d.lease_expires_at.is_(None), d.lease_expires_at < now),
-    )
+    return outbox.claimable(g.WebhookDelivery, now)

@@ -11,8 +11,6 @@ database only while it waits. The log names message ids, never addresses or link
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -22,12 +20,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
-from piksend.mail.outbox import FAILED, PENDING, SENT
+from piksend.mail.outbox import FAILED, SENT
 from piksend.mail.transports import MailTransport, SendError
+from piksend.storage import outbox
 from piksend.storage.engine import Database
+from piksend.storage.outbox import PollingWorker
 from piksend.storage.tables import mail as m
 
 log = logging.getLogger("piksend.mail")
@@ -46,7 +46,7 @@ class MailPolicy:
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt: base·2^(n-1), capped."""
-        return min(self.backoff_cap, self.backoff_base * 2 ** max(attempts - 1, 0))
+        return outbox.backoff(attempts, base=self.backoff_base, cap=self.backoff_cap)
 
 
 def build_email(row: m.MailMessage, *, sender: str) -> EmailMessage:
@@ -62,7 +62,10 @@ def build_email(row: m.MailMessage, *, sender: str) -> EmailMessage:
     return message
 
 
-class MailWorker:
+class MailWorker(PollingWorker):
+    task_name = "piksend-mail-worker"
+    what = "mail worker"
+
     def __init__(
         self,
         db: Database,
@@ -72,39 +75,11 @@ class MailWorker:
         clock: Callable[[], datetime],
         poll_interval: float = 2.0,
     ) -> None:
+        super().__init__(poll_interval=poll_interval, log=log)
         self.db = db
         self.transport = transport
         self.policy = policy
         self.clock = clock
-        self.poll_interval = poll_interval
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self.run_forever(), name="piksend-mail-worker")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def run_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("mail worker pass failed")
-                sent = 0
-            if sent:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.poll_interval)
 
     async def run_once(self) -> int:
         """Claim and attempt every message due now (up to a batch), one after another."""
@@ -182,9 +157,4 @@ class MailWorker:
 
 
 def _claimable(now: datetime):
-    row = m.MailMessage
-    return and_(
-        row.status == PENDING,
-        row.next_attempt_at <= now,
-        or_(row.lease_expires_at.is_(None), row.lease_expires_at < now),
-    )
+    return outbox.claimable(m.MailMessage, now)
