@@ -8,10 +8,15 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from piksend.gallery import galleries
-from piksend.gallery.galleries import GalleryView, Visibility
+from piksend.gallery.galleries import Visibility
 from piksend.gallery.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from piksend.web.mcp.toolbox import Toolbox
-from piksend.web.routes.api_v1.galleries import GalleryList, GalleryOut, VisibilityName
+from piksend.web.routes.api_v1.galleries import (
+    GalleryList,
+    GalleryOut,
+    VisibilityName,
+    gallery_body,
+)
 
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size")]
 Cursor = Annotated[
@@ -27,22 +32,6 @@ class Deleted(BaseModel):
     deleted: bool
 
 
-def gallery_out(public_url: str, view: GalleryView) -> GalleryOut:
-    path = view.share_path()
-    return GalleryOut(
-        id=view.id,
-        title=view.title,
-        description=view.description,
-        visibility=view.visibility.value,
-        cover_image_id=view.cover_image_id,
-        image_count=view.image_count,
-        share_url=f"{public_url}{path}" if path else None,
-        keep_location=view.keep_location,
-        created_at=view.created_at,
-        updated_at=view.updated_at,
-    )
-
-
 def register(box: Toolbox) -> None:
     @box.tool("galleries:read", title="List galleries", read_only=True)
     async def list_galleries(
@@ -54,7 +43,7 @@ def register(box: Toolbox) -> None:
                 call.session, owner_id=call.user_id, cursor=cursor, limit=limit
             )
         return GalleryList(
-            data=[gallery_out(box.public_url, v) for v in page.items],
+            data=[gallery_body(box.public_url, v) for v in page.items],
             next_cursor=page.next_cursor,
         )
 
@@ -65,7 +54,7 @@ def register(box: Toolbox) -> None:
             view = await galleries.get_gallery(
                 call.session, owner_id=call.user_id, gallery_id=gallery_id
             )
-        return gallery_out(box.public_url, view)
+        return gallery_body(box.public_url, view)
 
     @box.tool("galleries:write", title="Create a gallery", read_only=False)
     async def create_gallery(
@@ -85,7 +74,7 @@ def register(box: Toolbox) -> None:
                 public_url=box.public_url,
                 now=box.context.now(),
             )
-        return gallery_out(box.public_url, view)
+        return gallery_body(box.public_url, view)
 
     @box.tool("galleries:write", title="Change a gallery", read_only=False)
     async def update_gallery(
@@ -120,7 +109,7 @@ def register(box: Toolbox) -> None:
                 public_url=box.public_url,
                 now=box.context.now(),
             )
-        return gallery_out(box.public_url, view)
+        return gallery_body(box.public_url, view)
 
     @box.tool("galleries:write", title="Delete a gallery", read_only=False, destructive=True)
     async def delete_gallery(ctx: Context[Any], gallery_id: GalleryId) -> Deleted:

@@ -15,33 +15,14 @@ from pydantic import Field
 
 from piksend.fetch.http import FetchError, fetch_url
 from piksend.gallery import images
-from piksend.gallery.images import ImageView
 from piksend.gallery.pagination import DEFAULT_LIMIT
 from piksend.web import rate_limits
 from piksend.web.mcp.gallery_tools import Cursor, GalleryId, Limit
 from piksend.web.mcp.toolbox import Toolbox
-from piksend.web.routes.api_v1.images import ImageList, ImageOut
+from piksend.web.routes.api_v1.images import ImageList, ImageOut, image_body
 
 FETCH_TIMEOUT = 10.0  # seconds for the whole fetch of an image named by URL
 ImageId = Annotated[str, Field(min_length=1, max_length=40, description="The image's id")]
-
-
-def image_out(public_url: str, view: ImageView) -> ImageOut:
-    base = f"{public_url}/api/v1/images/{view.id}/content"
-    return ImageOut(
-        id=view.id,
-        gallery_id=view.gallery_id,
-        title=view.title,
-        filename=view.filename,
-        mime_type=view.mime_type,
-        width=view.width,
-        height=view.height,
-        size_bytes=view.size_bytes,
-        content_url=base,
-        thumbnail_url=f"{base}?variant=thumbnail",
-        created_at=view.created_at,
-        updated_at=view.updated_at,
-    )
 
 
 def decode_upload(data_base64: str, limit: int) -> bytes:
@@ -93,7 +74,7 @@ def register(box: Toolbox) -> None:
                 limit=limit,
             )
         return ImageList(
-            data=[image_out(box.public_url, v) for v in page.items], next_cursor=page.next_cursor
+            data=[image_body(box.public_url, v) for v in page.items], next_cursor=page.next_cursor
         )
 
     @box.tool("images:read", title="Get an image", read_only=True)
@@ -101,7 +82,7 @@ def register(box: Toolbox) -> None:
         """One image's details: title, file name, real type, size and download URLs."""
         async with box.call(ctx, "get_image") as call:
             view = await images.get_image(call.session, owner_id=call.user_id, image_id=image_id)
-        return image_out(box.public_url, view)
+        return image_body(box.public_url, view)
 
     @box.tool("images:write", title="Upload an image", read_only=False, open_world=True)
     async def upload_image(
@@ -143,4 +124,4 @@ def register(box: Toolbox) -> None:
                 now=box.context.now(),
                 quota=rate_limits.upload_quota(box.context.settings),
             )
-        return image_out(box.public_url, view)
+        return image_body(box.public_url, view)

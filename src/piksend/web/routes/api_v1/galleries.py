@@ -74,7 +74,7 @@ class GalleryPatch(Strict):
     keep_location: bool = omittable(description=_KEEP_LOCATION)
 
 
-def gallery_out(request: Request, view: GalleryView) -> GalleryOut:
+def gallery_body(public_url: str, view: GalleryView) -> GalleryOut:
     path = view.share_path()
     return GalleryOut(
         id=view.id,
@@ -83,11 +83,15 @@ def gallery_out(request: Request, view: GalleryView) -> GalleryOut:
         visibility=view.visibility.value,
         cover_image_id=view.cover_image_id,
         image_count=view.image_count,
-        share_url=f"{ctx(request).settings.public_url}{path}" if path else None,
+        share_url=f"{public_url}{path}" if path else None,
         keep_location=view.keep_location,
         created_at=view.created_at,
         updated_at=view.updated_at,
     )
+
+
+def gallery_out(request: Request, view: GalleryView) -> GalleryOut:
+    return gallery_body(ctx(request).settings.public_url, view)
 
 
 @operation(router.get, "/galleries", scoped("galleries:read"), summary="List the user's galleries")

@@ -59,8 +59,8 @@ class ImagePatch(Strict):
     title: str = omittable(max_length=200)
 
 
-def image_out(request: Request, view: ImageView) -> ImageOut:
-    base = f"{ctx(request).settings.public_url}/api/v1/images/{view.id}/content"
+def image_body(public_url: str, view: ImageView) -> ImageOut:
+    base = f"{public_url}/api/v1/images/{view.id}/content"
     return ImageOut(
         id=view.id,
         gallery_id=view.gallery_id,
@@ -75,6 +75,10 @@ def image_out(request: Request, view: ImageView) -> ImageOut:
         created_at=view.created_at,
         updated_at=view.updated_at,
     )
+
+
+def image_out(request: Request, view: ImageView) -> ImageOut:
+    return image_body(ctx(request).settings.public_url, view)
 
 
 @operation(
