@@ -185,3 +185,13 @@ def test_a_public_app_on_the_device_keeps_its_https_uris_at_their_longest() -> N
     )
     assert metadata.redirect_uris == ("com.example.app:/cb", "http://127.0.0.1/cb")
     assert metadata.client_name == "x" * 100
+
+
+def test_ten_redirect_uris_are_the_most_a_registration_may_have() -> None:
+    # The server's limit (RFC 7591 §2 leaves it to the server): ten are allowed, eleven refused
+    # (test_invalid_metadata_is_named), all kept in the order given.
+    uris = [f"http://127.0.0.1/{i}" for i in range(10)]
+
+    metadata = validate_metadata({**PUBLIC, "redirect_uris": uris}, POLICY)
+
+    assert metadata.redirect_uris == tuple(uris)

@@ -69,8 +69,13 @@ def test_at_the_token_endpoint_the_resource_may_be_repeated_or_omitted(
 
 @pytest.mark.parametrize(("requested", "recorded"), [(API, MCP), (MCP, API), (MCP, "/api/v1")])
 def test_at_the_token_endpoint_the_resource_never_changes(requested, recorded):
-    with pytest.raises(InvalidTargetError):
+    # RFC 8707 §2.2: never another resource than the grant's (§2: invalid_target).
+    with pytest.raises(InvalidTargetError) as exc:
         resources.narrowed(requested, recorded, ISSUER)
+    assert exc.value.to_dict() == {
+        "error": "invalid_target",
+        "error_description": "resource must be the one the authorization was granted for",
+    }
 
 
 @pytest.mark.parametrize(
@@ -91,6 +96,28 @@ def test_a_token_is_for_the_one_resource_it_is_bound_to(recorded, resource, boun
 def test_each_resource_has_its_metadata_at_its_well_known_url():
     assert resources.metadata_url(API) == ISSUER + "/.well-known/oauth-protected-resource/api/v1"
     assert resources.metadata_url(MCP) == ISSUER + "/.well-known/oauth-protected-resource/mcp"
+
+
+def test_only_our_resources_have_a_metadata_url():
+    with pytest.raises(ValueError) as exc:
+        resources.metadata_url("https://other.example/photos")
+    assert str(exc.value) == "https://other.example/photos is not a resource of this server"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "path", "name"),
+    [
+        (API, "/api/v1", "the PikSend API"),
+        (MCP, "/mcp", "PikSend for AI assistants (MCP)"),
+        # A row from before resource indicators records the API's path: the issuer's API.
+        ("/api/v1", "/api/v1", "the PikSend API"),
+    ],
+)
+def test_each_recorded_resource_has_its_path_below_the_issuer_and_its_consent_name(
+    recorded, path, name
+):
+    assert resources.path_of(recorded, ISSUER) == path
+    assert resources.name_of(recorded, ISSUER) == name
 
 
 def test_the_metadata_document_names_this_server_for_the_resource():

@@ -68,3 +68,12 @@ def test_every_unknown_scope_is_named_space_separated():
     with pytest.raises(InvalidScopeError) as exc:
         require_known(("aa:read", "zz:read"))
     assert exc.value.description == "Unknown scope: aa:read zz:read"
+
+
+def test_every_scope_not_registered_for_the_app_is_named_space_separated():
+    # RFC 6749 §3.3: scopes are space-delimited; the error names each one the app lacks.
+    with pytest.raises(InvalidScopeError) as exc:
+        scopes.require_allowed(("profile:read", "stats:read", "webhooks:read"), ("profile:read",))
+    assert exc.value.description == (
+        "Scope not registered for this application: stats:read webhooks:read"
+    )
