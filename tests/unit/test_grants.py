@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from datetime import timedelta
 
@@ -135,8 +136,25 @@ async def test_unknown_grant_type_is_unsupported(store, policy):
 
 
 async def test_missing_grant_type_is_invalid_request(store, policy):
-    with pytest.raises(InvalidRequestError):
+    # RFC 6749 §5.2: a missing required parameter is invalid_request.
+    with pytest.raises(InvalidRequestError) as exc:
         await token_request(store, policy, {"client_id": "client-1", "client_secret": SECRET})
+    assert exc.value.description == "grant_type is required"
+
+
+async def test_the_token_endpoint_authenticates_the_client_by_http_basic(store, policy):
+    # RFC 6749 §2.3.1: the client's credentials in the Authorization header, none in the body;
+    # the secret's use is noted at the request's time.
+    code = await issue_code(store, policy)
+    params = code_params(code, client_id=None, client_secret=None)
+    basic = "Basic " + base64.b64encode(f"client-1:{SECRET}".encode()).decode()
+
+    response = await handle_token_request(
+        params, basic, clients=store, grants=store, policy=policy, now=NOW
+    )
+
+    assert store.tokens[tokens.digest(response.access_token)].client_id == "client-1"
+    assert store.secret_uses == [("client-1", tokens.digest(SECRET), NOW)]
 
 
 def refresh_params(refresh_token, **overrides):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from piksend.oauth import refresh_grace, tokens
 from piksend.oauth.errors import InvalidGrantError
 from piksend.oauth.revocation import revoke
-from piksend.oauth.types import TokenKind, TokenRecord
+from piksend.oauth.types import TokenKind, TokenRecord, TokenResponse
 from piksend.storage.oauth import sealed
 from tests.unit.conftest import NOW, SECRET
 from tests.unit.test_grants import code_params, issue_code, refresh_params, token_request
@@ -128,6 +129,8 @@ def record(**changes) -> TokenRecord:
         ({}, 59, 60, True),
         ({}, 60, 60, False),  # "less than N seconds ago"
         ({}, 0, 0, False),  # grace retries off
+        ({"rotated_at": NOW + timedelta(seconds=5)}, 0, 0, False),  # off, whatever the clocks say
+        ({}, 0, 1, True),  # a window of one second is on
         ({"client_id": "client-2"}, 0, 60, False),
         ({"revoked_at": NOW}, 0, 60, False),
         ({"rotated_at": None}, 0, 60, True),  # a claim just lost to a concurrent rotation
@@ -154,3 +157,78 @@ def test_a_sealed_response_opens_only_with_its_own_token_and_digest():
     assert sealed.seal(token, tokens.digest(token), "same") != sealed.seal(
         token, tokens.digest(token), "same"
     )
+
+
+def successor_response() -> TokenResponse:
+    return TokenResponse(
+        access_token="pks_at_" + "a" * 43,
+        refresh_token="pks_rt_" + "b" * 43,
+        expires_in=3600,
+        scope=("profile:read", "galleries:read"),
+    )
+
+
+@pytest.mark.parametrize("window", [1, 60])
+def test_a_rotation_keeps_its_successor_response_for_the_window(window):
+    # RFC 9700 §4.14.2 with grace retries: the copy is for this client's retries of the rotated
+    # token, ends with the successor's first use or the window, and holds the RFC 6749 §5.1
+    # body as compact JSON.
+    rotated = record(client_id="client-7", consent_id="cns_9", rotated_at=None)
+    successor = record(digest="e" * 64, client_id="client-7", consent_id="cns_9")
+
+    copy = refresh_grace.keep_for_retries(
+        presented="pks_rt_presented",
+        digest=rotated.digest,
+        record=rotated,
+        response=successor_response(),
+        successor=successor,
+        window=window,
+        now=NOW,
+    )
+
+    assert copy == refresh_grace.RetryCopy(
+        digest="d" * 64,
+        presented="pks_rt_presented",
+        successor="e" * 64,
+        consent_id="cns_9",
+        client_id="client-7",
+        response=(
+            '{"access_token":"pks_at_' + "a" * 43 + '","token_type":"Bearer",'
+            '"expires_in":3600,"refresh_token":"pks_rt_' + "b" * 43 + '",'
+            '"scope":"profile:read galleries:read"}'
+        ),
+        expires_at=NOW + timedelta(seconds=window),
+    )
+
+
+def test_with_grace_retries_off_a_rotation_keeps_nothing():
+    kept = refresh_grace.keep_for_retries(
+        presented="pks_rt_presented",
+        digest="d" * 64,
+        record=record(),
+        response=successor_response(),
+        successor=record(digest="e" * 64),
+        window=0,
+        now=NOW,
+    )
+    assert kept is None
+
+
+def test_a_replayed_response_is_the_kept_one_field_for_field():
+    # The kept body is given back as it was kept, every RFC 6749 §5.1 field of it (a copy
+    # kept with another token_type, RFC 6749 §7.1, keeps it).
+    kept = (
+        '{"access_token":"pks_at_x","token_type":"DPoP","expires_in":600,'
+        '"refresh_token":"pks_rt_y","scope":"profile:read galleries:read"}'
+    )
+
+    replay = refresh_grace.replayed(kept)
+
+    assert replay == refresh_grace.ReplayedResponse(
+        access_token="pks_at_x",
+        refresh_token="pks_rt_y",
+        expires_in=600,
+        scope=("profile:read", "galleries:read"),
+        token_type="DPoP",
+    )
+    assert json.dumps(replay.to_dict(), separators=(",", ":")) == kept

@@ -134,3 +134,57 @@ async def test_a_consent_revoked_during_the_rotation_says_the_token_was_revoked(
             now=NOW,
         )
     assert exc.value.description == "Refresh token has been revoked"
+
+
+class WinnerRotatesFirst:
+    """A store on which a concurrent request with the same token wins the rotation (and keeps
+    its successor response for retries) after our read and before our claim."""
+
+    def __init__(self, store, policy, presented):
+        self._store, self._policy, self._presented = store, policy, presented
+        self.winner = None
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    async def rotate_refresh_token(self, digest, consent_id, new, now, *, keep=None):
+        self.winner = await do_refresh(
+            self._store, self._policy, {"refresh_token": self._presented}, now
+        )
+        return Transition.CLAIM_LOST
+
+
+async def test_a_claim_lost_inside_the_grace_window_gets_the_winners_successor(store, policy):
+    # RFC 9700 §4.14.2 with grace retries: two requests with the same token at once are a
+    # retry, not reuse; the one that lost the claim gets the very tokens the winner minted
+    # (single successor), and nothing is revoked.
+    first = await first_pair(store, policy)
+    grants = WinnerRotatesFirst(store, policy, first.refresh_token)
+
+    response = await refresh(
+        {"refresh_token": first.refresh_token},
+        store.clients["client-1"],
+        grants=grants,
+        policy=policy,
+        now=NOW,
+    )
+
+    assert response.to_dict() == grants.winner.to_dict()
+    assert store.tokens[tokens.digest(response.refresh_token)].is_active(NOW) is True
+    assert store.consents[next(iter(store.consents))]["revoked_at"] is None
+
+
+async def test_a_refresh_of_a_row_from_before_resource_indicators_binds_the_issuers_api(
+    store, policy
+):
+    # RFC 8707 §2.2: the new tokens keep the grant's resource; a row recorded before resource
+    # indicators holds the API's path (migration 0007), which means this issuer's API.
+    first = await first_pair(store, policy)
+    digest = tokens.digest(first.refresh_token)
+    store.tokens[digest] = replace(store.tokens[digest], resource="/api/v1")
+
+    response = await do_refresh(store, policy, {"refresh_token": first.refresh_token})
+
+    api = "https://auth.example.com/api/v1"
+    assert store.tokens[tokens.digest(response.access_token)].resource == api
+    assert store.tokens[tokens.digest(response.refresh_token)].resource == api
