@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import bindparam, select
 
 from piksend.oauth.refresh_grace import RetryCopy
 from piksend.oauth.types import (
@@ -17,6 +18,8 @@ from piksend.oauth.types import (
 )
 from piksend.storage.engine import Database
 from piksend.storage.oauth import SqlOAuthStore
+from piksend.storage.oauth.executor import Statement
+from piksend.storage.oauth.statements import CONSENT
 from tests.support import db as testdb
 from tests.support.memory_store import MemoryOAuthStore
 
@@ -159,6 +162,34 @@ async def test_rotation_claims_once_and_saves_only_the_winners_pair(store):
     again = (token(cid, "6" * 64), token(cid, "7" * 64, TokenKind.REFRESH))
     assert await store.rotate_refresh_token("r" * 64, cid, again, NOW) is Transition.CLAIM_LOST
     assert await store.find_token("6" * 64) is None
+
+
+CONSENT_LAST_USED = Statement(
+    select(CONSENT.c.last_used_at).where(CONSENT.c.id == bindparam("consent_id"))
+)
+
+
+async def consent_last_used(store, consent_id) -> datetime | None:
+    """When the consent was last used, as the grant writes marked it (guard_consent)."""
+    if isinstance(store, MemoryOAuthStore):
+        return store.consents[consent_id]["last_used_at"]
+    row = await store.x.fetchrow(CONSENT_LAST_USED, {"consent_id": consent_id})
+    return row["last_used_at"]
+
+
+async def test_a_grants_write_marks_its_consent_used_at_that_moment(store):
+    # The consent's last use (shown under connected apps, and the start of its idle lifetime,
+    # oauth/grant_lifetime.py) is the time of the code redemption or rotation that used it.
+    cid = await consent(store)
+    assert await consent_last_used(store, cid) is None
+    await store.save_code(code(cid), NOW)
+    redeemed = NOW + timedelta(seconds=30)
+    assert await store.redeem_code("c" * 64, cid, new_pair(cid), redeemed) is Transition.DONE
+    assert await consent_last_used(store, cid) == redeemed
+    rotated = NOW + timedelta(minutes=5)
+    successors = (token(cid, "6" * 64), token(cid, "7" * 64, TokenKind.REFRESH))
+    assert await store.rotate_refresh_token(NEW[1], cid, successors, rotated) is Transition.DONE
+    assert await consent_last_used(store, cid) == rotated
 
 
 async def test_rotation_of_a_revoked_consent_changes_nothing(store):
