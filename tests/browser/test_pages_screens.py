@@ -60,7 +60,7 @@ EXCLUDED = {
     "/api/v1/oauth/apps/{client_id}": "JSON (apps API)",
     "/galleries/{gallery_id}/delete": NEEDS_AN_OBJECT,
     "/galleries/{gallery_id}/edit": NEEDS_AN_OBJECT,
-    "/settings/connected-apps/{client_id}/revoke": NEEDS_AN_OBJECT,
+    "/settings/connected-apps/{client_id:path}/revoke": NEEDS_AN_OBJECT,
     "/settings/oauth/{client_id}/rotate": NEEDS_AN_OBJECT,
     "/settings/oauth/{client_id}/secret": NEEDS_AN_OBJECT,
     "/healthz": "plain-text health check",

@@ -8,10 +8,12 @@ import asyncio
 import html
 import json
 import re
+from urllib.parse import unquote
 
 import pytest
 
 from tests.support.driver import RegisteredApp
+from tests.support.portal import Portal
 
 REDIRECT = "http://127.0.0.1:43117/callback"
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -142,3 +144,29 @@ async def test_metadata_says_client_id_metadata_documents_are_supported(http):
     metadata = (await http.get("/.well-known/oauth-authorization-server")).json()
 
     assert metadata["client_id_metadata_document_supported"] is True
+
+
+async def test_an_app_named_by_its_document_can_be_revoked_under_connected_apps(
+    driver, alice, origin, http
+):
+    """Its client_id is a URL, slashes and all: the revoke link and form must still reach it
+    (they answered 404 when the route took one path segment)."""
+    app = _app(origin.describe())
+    auth = await driver.authorize_and_approve(app)
+    issued = (await driver.exchange(app, auth, form=True)).json()
+    listing = await http.get("/settings/connected-apps")
+    [link] = re.findall(r'href="(/settings/connected-apps/[^"]+/revoke)"', listing.text)
+    assert unquote(html.unescape(link)) == f"/settings/connected-apps/{app.client_id}/revoke"
+
+    question = await http.get(html.unescape(link))
+    assert question.status_code == 200, question.text[:300]
+    assert "Revoke access for Assistant Host?" in question.text
+    [action] = re.findall(r'<form method="post" action="([^"]+)"', question.text)
+    done = await Portal(http).post(html.unescape(action), [("confirm", "revoke")], question.text)
+
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        "/settings/connected-apps?revoked=1",
+    )
+    assert (await driver.me(issued["access_token"])).status_code == 401
+    assert "Assistant Host" not in (await http.get("/settings/connected-apps")).text

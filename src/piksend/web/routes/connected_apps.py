@@ -52,7 +52,9 @@ async def connected_apps(request: Request, user: SignedIn, revoked: str | None =
     )
 
 
-@router.get("/settings/connected-apps/{client_id}/revoke")
+# ``:path``: a client named by its metadata document has a URL as its client_id, slashes and all
+# (draft-ietf-oauth-client-id-metadata-document), and must be revocable like any other.
+@router.get("/settings/connected-apps/{client_id:path}/revoke")
 async def revoke_confirm(request: Request, client_id: str, user: SignedIn) -> Response:
     async with ctx(request).db.unit_of_work() as s:
         connected = await connections.list_connected_apps(s, user_id=user.id)
@@ -62,12 +64,12 @@ async def revoke_confirm(request: Request, client_id: str, user: SignedIn) -> Re
     return page(request, "settings/connected_app_revoke.html", no_store=True, app=app)
 
 
-@router.post("/settings/connected-apps/{client_id}/revoke")
+@router.post("/settings/connected-apps/{client_id:path}/revoke")
 async def revoke_access(
     request: Request, client_id: str, form: PostedForm, user: SignedIn
 ) -> Response:
     if text(form, "confirm") != "revoke":
-        return see_other(f"/settings/connected-apps/{quote(client_id[:255], safe='')}/revoke")
+        return see_other(f"/settings/connected-apps/{quote(client_id[:255], safe='/')}/revoke")
     c = ctx(request)
     async with c.db.unit_of_work() as s:
         client = await SqlOAuthStore(s).get_client(client_id)
