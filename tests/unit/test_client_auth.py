@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 import pytest
 
 from piksend.oauth import tokens
-from piksend.oauth.client_auth import authenticate_client, parse_basic
+from piksend.oauth.client_auth import SECRET_USE_RESOLUTION, authenticate_client, parse_basic
 from piksend.oauth.errors import InvalidClientError, InvalidRequestError
 from piksend.oauth.types import Client, ClientType
 from tests.unit.conftest import NOW, SECRET
@@ -254,3 +254,75 @@ async def test_a_previous_secret_without_an_expiry_is_not_accepted(store):
         await authenticate_client(
             {"client_id": "client-1", "client_secret": "old-secret"}, None, store, NOW
         )
+
+
+# A secret's last use (a product rule, no RFC's): noted to the store only when the use the
+# client row carries is at least SECRET_USE_RESOLUTION old, for the secret that matched.
+
+
+async def authenticate_with(store, secret: str, now=NOW):
+    return await authenticate_client(
+        {"client_id": "client-1", "client_secret": secret}, None, store, now
+    )
+
+
+async def test_the_first_use_of_a_secret_is_noted_with_its_digest_and_the_moment(store):
+    await authenticate_with(store, SECRET)
+    assert store.secret_uses == [("client-1", tokens.digest(SECRET), NOW)]
+    assert store.clients["client-1"].secret_used_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("age", "noted"),
+    [
+        (SECRET_USE_RESOLUTION, True),
+        (SECRET_USE_RESOLUTION + timedelta(seconds=1), True),
+        (SECRET_USE_RESOLUTION - timedelta(seconds=1), False),
+        (timedelta(0), False),
+    ],
+)
+async def test_a_use_is_noted_again_only_once_the_last_is_an_hour_old(store, age, noted):
+    store.clients["client-1"] = replace(store.clients["client-1"], secret_used_at=NOW - age)
+    await authenticate_with(store, SECRET)
+    assert store.secret_uses == ([("client-1", tokens.digest(SECRET), NOW)] if noted else [])
+
+
+def _rotated(store, *, used_at=None, previous_used_at=None) -> None:
+    """client-1 with a new secret, its old one (SECRET) still in its grace period."""
+    store.clients["client-1"] = replace(
+        store.clients["client-1"],
+        secret_digest=tokens.digest("new-secret"),
+        secret_used_at=used_at,
+        previous_secret_digest=tokens.digest(SECRET),
+        previous_secret_expires_at=NOW + timedelta(days=1),
+        previous_secret_used_at=previous_used_at,
+    )
+
+
+async def test_the_current_secret_is_judged_by_its_own_last_use_not_the_previous_ones(store):
+    _rotated(store, used_at=NOW - timedelta(minutes=5), previous_used_at=None)
+    await authenticate_with(store, "new-secret")
+    assert store.secret_uses == []
+    _rotated(store, used_at=None, previous_used_at=NOW - timedelta(minutes=5))
+    await authenticate_with(store, "new-secret")
+    assert store.secret_uses == [("client-1", tokens.digest("new-secret"), NOW)]
+
+
+async def test_the_previous_secret_is_judged_by_its_own_last_use_not_the_current_ones(store):
+    _rotated(store, used_at=None, previous_used_at=NOW - timedelta(minutes=5))
+    await authenticate_with(store, SECRET)
+    assert store.secret_uses == []
+    _rotated(store, used_at=NOW - timedelta(minutes=5), previous_used_at=None)
+    await authenticate_with(store, SECRET)
+    assert store.secret_uses == [("client-1", tokens.digest(SECRET), NOW)]
+    assert store.clients["client-1"].previous_secret_used_at == NOW
+
+
+async def test_a_recently_used_secret_without_a_previous_one_is_not_noted_again(store):
+    # The current secret's match must not read as the previous secret's (whose last use,
+    # never having been, would always be stale).
+    store.clients["client-1"] = replace(
+        store.clients["client-1"], secret_used_at=NOW - timedelta(minutes=1)
+    )
+    await authenticate_with(store, SECRET)
+    assert store.secret_uses == []
