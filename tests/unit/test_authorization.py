@@ -17,6 +17,7 @@ from piksend.oauth.errors import (
 )
 from piksend.oauth.pkce import s256
 from piksend.oauth.types import PendingAuthorization
+from tests.support.memory_store import MemoryOAuthStore
 from tests.unit.conftest import NOW
 
 CHALLENGE = s256("v" * 43)
@@ -320,6 +321,13 @@ async def test_a_pending_request_is_decided_only_once(store, policy):
         ({"response_mode": "fragment"}, "invalid_request", "response_mode must be query"),
         ({"scope": " "}, "invalid_scope", "scope is required"),
         ({"nonce": "n" * 2049}, "invalid_request", "nonce is too long"),
+        # RFC 6749 §3.1: a parameter sent without a value is omitted, so response_type= is a
+        # missing response_type, not an unsupported one.
+        (
+            {"response_type": ""},
+            "invalid_request",
+            "response_type is required and must be code",
+        ),
     ],
 )
 async def test_refusals_after_the_redirect_is_verified_say_which_rule(
@@ -456,3 +464,86 @@ async def test_approving_no_registered_scope_asks_again_saying_so(store, policy)
     assert exc.value.description == (
         "Approve at least one scope that was requested and is still registered"
     )
+
+
+def test_a_redirectable_error_reads_as_the_description_of_its_oauth_error():
+    error = InvalidRequestError("state must not be given more than once")
+    redirectable = authorization.RedirectableAuthorizationError(error, "https://a.example/cb", "s")
+    assert (str(redirectable), redirectable.error, redirectable.state) == (
+        "state must not be given more than once",
+        error,
+        "s",
+    )
+
+
+class _SavedAt(MemoryOAuthStore):
+    """The memory store, remembering the moment each code was saved at (the SQL store writes
+    it as the code row's created_at)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved_at: list[object] = []
+
+    async def save_code(self, code, now) -> None:
+        self.saved_at.append(now)
+        await super().save_code(code, now)
+
+
+async def test_an_approval_saves_its_code_as_created_at_the_approval(policy):
+    grants = _SavedAt()
+    await authorization.approve(
+        a_pending(), ("profile:read",), grants=grants, policy=policy, now=NOW
+    )
+    assert grants.saved_at == [NOW]
+
+
+async def test_a_pending_request_at_its_expiry_instant_is_gone_before_anything_else_is_asked(
+    store, policy
+):
+    # Gone at its expiry instant: the user is not asked again about a missing decision.
+    await store.save_pending(a_pending(expires_at=NOW))
+    with pytest.raises(PendingAuthorizationGoneError) as exc:
+        await authorization.decide(
+            "p",
+            user_id="usr_alice",
+            decision=None,
+            scope=["profile:read"],
+            pendings=store,
+            clients=store,
+            grants=store,
+            policy=policy,
+            now=NOW,
+        )
+    assert exc.value.description == authorization.PENDING_GONE
+    assert store.codes == {}
+
+
+class _DecidedElsewhere(MemoryOAuthStore):
+    """A pending request that another tab takes first: found, but gone when taken."""
+
+    async def take_pending(self, pending_id, user_id, now):
+        await super().take_pending(pending_id, user_id, now)
+        return None
+
+
+@pytest.mark.parametrize("decision", list(authorization.Decision))
+async def test_a_pending_request_taken_by_another_decision_meanwhile_is_gone(
+    store, policy, decision
+):
+    pendings = _DecidedElsewhere()
+    pendings.clients = dict(store.clients)
+    await pendings.save_pending(a_pending())
+    with pytest.raises(PendingAuthorizationGoneError) as exc:
+        await authorization.decide(
+            "p",
+            user_id="usr_alice",
+            decision=decision,
+            scope=["profile:read"],
+            pendings=pendings,
+            clients=pendings,
+            grants=pendings,
+            policy=policy,
+            now=NOW,
+        )
+    assert exc.value.description == authorization.PENDING_GONE
+    assert (pendings.codes, pendings.consents) == ({}, {})

@@ -159,3 +159,13 @@ def test_https_client_ids_name_documents_and_http_ones_only_in_development() -> 
         names_a_document("http://127.0.0.1/c", allow_http=True),
         names_a_document("HTTPS://assistant.example/c"),
     ) == (True, True, False)
+
+
+def test_a_document_may_name_a_private_use_scheme_redirect_its_app_being_public() -> None:
+    # RFC 8252 §7.1: a native app's reverse-domain scheme, allowed for public clients only;
+    # a metadata document's app is always public (draft-ietf-oauth-client-id-metadata-document).
+    client = client_from_document(URL, _doc(redirect_uris=["com.example.app:/callback"]))
+    assert (client.redirect_uris, client.client_type) == (
+        ("com.example.app:/callback",),
+        ClientType.PUBLIC,
+    )

@@ -90,3 +90,10 @@ def test_a_client_metadata_document_gets_the_same_name_rules(name, reason):
     with pytest.raises(DocumentRefused) as refused:
         client_from_document(URL, body)
     assert refused.value.reason == reason
+
+
+def test_a_line_break_in_a_description_does_not_end_the_check_of_what_follows():
+    # TR #36 §2.1: the characters after an allowed line break are checked like any other.
+    assert display_text.hidden_character_problem(
+        "first line\n\u202eevil", "Description", multiline=True
+    ) == ("Description must not contain invisible or text-direction characters (U+202E)")

@@ -64,3 +64,16 @@ def test_unsafe_authorization_errors_are_not_oauth_errors():
 def test_a_pending_request_that_is_gone_is_an_unsafe_error_never_redirected():
     assert issubclass(e.PendingAuthorizationGoneError, e.UnsafeAuthorizationRequestError)
     assert not issubclass(e.PendingAuthorizationGoneError, e.OAuthError)
+
+
+@pytest.mark.parametrize(
+    "cls", [e.UnsafeAuthorizationRequestError, e.PendingAuthorizationGoneError]
+)
+def test_unsafe_authorization_errors_read_as_their_description(cls):
+    # What a log line or a traceback shows of the error shown on the user's screen.
+    error = cls("Unknown client_id")
+    assert (str(error), error.description, error.status) == (
+        "Unknown client_id",
+        "Unknown client_id",
+        400,
+    )

@@ -20,7 +20,7 @@ from piksend.oauth.introspection import introspect
 from piksend.oauth.pkce import s256
 from piksend.oauth.revocation import revoke
 from piksend.oauth.token_endpoint import handle_token_request
-from piksend.oauth.types import PendingAuthorization
+from piksend.oauth.types import PendingAuthorization, TokenKind
 from tests.unit.conftest import NOW, SECRET
 
 VERIFIER = "verifier-" + "v" * 40
@@ -70,6 +70,14 @@ async def test_code_exchange_issues_both_tokens(store, policy):
     assert response.expires_in == 3600
     access = store.tokens[tokens.digest(response.access_token)]
     assert access.expires_at == NOW + timedelta(hours=1)
+
+
+async def test_issued_tokens_carry_the_prefix_of_their_kind(store, policy):
+    # README: recognisable prefixes, so a secret scanner can spot a leaked token.
+    response = await token_request(store, policy, code_params(await issue_code(store, policy)))
+    assert (response.access_token[:7], response.refresh_token[:7]) == ("pks_at_", "pks_rt_")
+    assert store.tokens[tokens.digest(response.access_token)].kind == TokenKind.ACCESS
+    assert store.tokens[tokens.digest(response.refresh_token)].kind == TokenKind.REFRESH
 
 
 async def test_reused_code_is_rejected_and_revokes_tokens_already_issued(store, policy):

@@ -166,6 +166,11 @@ def test_the_origin_of_a_redirect_uri(uri, origin):
         ("http://[::1]:5173", False),
         ("http://localhost:5173", False),
         ("null", False),
+        # Not an Origin as a browser sends it (RFC 6454 §6.2: no path, no default port), even
+        # where a loopback IP's any-port rule would otherwise match.
+        ("http://127.0.0.1:5173/", False),
+        ("http://127.0.0.1:5173/cb", False),
+        ("http://127.0.0.1:80", False),
     ],
 )
 def test_an_origin_is_allowed_where_a_redirect_lands_and_loopback_ips_on_any_port(origin, allowed):
@@ -217,3 +222,24 @@ def test_any_port_of_a_loopback_ip_is_the_same_origin_only_over_http():
     assert redirect_uris.origin_registered("https://127.0.0.1:3000", registered[:1]) is False
     assert redirect_uris.origin_registered("http://127.0.0.1:3000", registered[1:]) is True
     assert redirect_uris.origin_registered("https://127.0.0.1:4000", registered) is True
+
+
+@pytest.mark.parametrize(
+    ("origin", "prefix"),
+    [
+        ("https://spa.example.com", "https://spa.example.com"),
+        ("https://spa.example.com:8443", "https://spa.example.com:8443"),
+        ("http://localhost:5173", "http://localhost:5173"),
+        # RFC 8252 §7.3: a loopback IP literal's redirect URIs match on any port, so the
+        # prefix leaves the port out.
+        ("http://127.0.0.1:5173", "http://127.0.0.1"),
+        ("http://127.0.0.1", "http://127.0.0.1"),
+        ("http://[::1]:8080", "http://[::1]"),
+        ("https://127.0.0.1:8443", "https://127.0.0.1:8443"),
+        ("https://spa.example.com/", None),
+        ("http://127.0.0.1:80", None),
+        ("null", None),
+    ],
+)
+def test_the_search_prefix_of_an_origin_is_what_its_redirect_uris_start_with(origin, prefix):
+    assert redirect_uris.origin_search_prefix(origin) == prefix

@@ -247,6 +247,33 @@ async def test_a_refresh_naming_another_resource_is_invalid_target(store, policy
     assert store.tokens[tokens.digest(issued.refresh_token)].rotated_at is None
 
 
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        (API, "resource must be the one the authorization was granted for"),
+        ("api/v1", "resource must be an absolute URI without a fragment"),
+    ],
+)
+async def test_a_code_exchange_naming_another_resource_is_invalid_target(
+    store, policy, resource, message
+):
+    # RFC 8707 §2.2: the exchange may repeat the authorization's resource or omit it, never
+    # name another (nor something that is no resource).
+    code = await approved_code(store, policy, MCP)
+    with pytest.raises(InvalidTargetError) as exc:
+        await exchange(store, policy, code, resource=resource)
+    assert exc.value.description == message
+    # Refused before the claim: the code is not used up.
+    assert store.codes[tokens.digest(code)].used_at is None
+    assert store.tokens == {}
+
+
+async def test_a_code_exchange_repeating_the_resource_is_bound_to_it(store, policy):
+    code = await approved_code(store, policy, MCP)
+    issued = await exchange(store, policy, code, resource=MCP)
+    assert store.tokens[tokens.digest(issued.access_token)].resource == MCP
+
+
 def access_token(resource) -> tuple[str, TokenRecord]:
     value = tokens.generate(tokens.Prefix.ACCESS_TOKEN)
     record = TokenRecord(
@@ -299,4 +326,11 @@ async def test_a_token_without_the_scope_is_403_naming_it_and_the_metadata(store
         403,
         "stats:read",
         resources.metadata_url(API),
+    )
+    # RFC 6750 §3: the challenge names the error, the scope the request needs, and (RFC 9728
+    # §5.1) where the resource's metadata is.
+    assert exc.value.challenge("piksend") == (
+        'Bearer realm="piksend", error="insufficient_scope", '
+        'error_description="This request needs the stats:read scope", scope="stats:read", '
+        f'resource_metadata="{resources.metadata_url(API)}"'
     )
