@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from piksend.clients import reveals
 from piksend.clients.registry import create_app
 from piksend.clients.validation import AppFields
 from piksend.oauth.types import AuthorizationCode, TokenKind, TokenRecord
@@ -109,6 +110,11 @@ async def test_trimming_deletes_rows_expired_longer_than_the_grace_period_in_bat
     db = Database(database_url)
     try:
         await _seed(db)
+        async with db.unit_of_work() as s:
+            client_id = (await s.execute(select(t.Client.id))).scalar_one()
+            reveal = {"user_id": "usr_1", "client_id": client_id, "kind": reveals.Kind.CREATED}
+            live_reveal = await reveals.keep(s, **reveal, secret="the live secret", now=NOW)
+            await reveals.keep(s, **reveal, secret="never read", now=NOW - timedelta(minutes=20))
         deleted = await trim_expired(db, now=NOW, policy=POLICY)
         assert deleted == {
             "tokens": 5,
@@ -116,12 +122,20 @@ async def test_trimming_deletes_rows_expired_longer_than_the_grace_period_in_bat
             "pending_authorizations": 0,
             "browser_sessions": 1,
             "refresh_retries": 0,
+            "secret_reveals": 1,
         }
         assert await _digests(db, t.Token.digest) == sorted(
             [f"just-expired-{i}" for i in range(5)] + [f"live-{i}" for i in range(5)]
         )
         assert await _digests(db, t.AuthorizationCode.digest) == ["code-just-expired", "code-live"]
         assert await _digests(db, t.BrowserSession.digest) == ["session-live"]
+        async with (
+            db.unit_of_work() as s
+        ):  # the reveal made at NOW is read back; the old one is gone
+            assert await reveals.take(
+                s, user_id="usr_1", client_id=client_id, key=live_reveal, now=NOW
+            ) == reveals.Revealed(reveals.Kind.CREATED, "the live secret")
+            assert (await s.execute(select(func.count()).select_from(t.SecretReveal))).scalar() == 0
     finally:
         await db.dispose()
 
@@ -150,6 +164,7 @@ async def test_trimming_twice_deletes_nothing_more(database_url):
             "pending_authorizations": 0,
             "browser_sessions": 0,
             "refresh_retries": 0,
+            "secret_reveals": 0,
         }
     finally:
         await db.dispose()
@@ -177,7 +192,7 @@ async def test_a_round_runs_each_sweep_after_trimming_and_one_failing_stops_no_o
         assert await _digests(db, t.BrowserSession.digest) == ["session-live"]  # trimmed
         assert [r.getMessage() for r in caplog.records] == [
             "maintenance removed: {'tokens': 5, 'authorization_codes': 1, "
-            "'pending_authorizations': 0, 'browser_sessions': 1, 'refresh_retries': 0}",
+            "'pending_authorizations': 0, 'browser_sessions': 1, 'refresh_retries': 0, 'secret_reveals': 0}",
             "a maintenance round failed; will try again",
             "maintenance removed: {'blobs': 3}",
         ]

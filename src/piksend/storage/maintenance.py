@@ -41,6 +41,9 @@ _TRIMMED = (
     (t.BrowserSession.__table__, "digest", False),
     # RFC 9700 §4.14.2: a kept successor response goes when its grace window ends.
     (t.RefreshRetry.__table__, "digest", False),
+    # A one-time secret display nobody came back for (``piksend.clients.reveals``): unreadable
+    # without its browser's cookie, and gone when its ten minutes end.
+    (t.SecretReveal.__table__, "digest", False),
 )
 
 
