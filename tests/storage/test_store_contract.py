@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +15,7 @@ from piksend.oauth.refresh_grace import RetryCopy
 from piksend.oauth.types import (
     AuthorizationCode,
     PendingAuthorization,
+    Profile,
     TokenKind,
     TokenRecord,
     Transition,
@@ -26,12 +30,28 @@ from tests.support.memory_store import MemoryOAuthStore
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-fast", "postgresql", "postgresql-asyncpg"])
+SQL_BACKENDS = ["sqlite", "sqlite-fast", "postgresql", "postgresql-asyncpg"]
+
+
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
 async def store(request, tmp_path, tmp_path_factory):
     if request.param == "memory":
         yield MemoryOAuthStore()
         return
-    if request.param.startswith("postgresql"):
+    async with sql_unit(request.param, tmp_path, tmp_path_factory) as sql:
+        yield sql
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def sql_store(request, tmp_path, tmp_path_factory):
+    """The SQL store only, for what it does beyond the Protocols the fake implements."""
+    async with sql_unit(request.param, tmp_path, tmp_path_factory) as sql:
+        yield sql
+
+
+@asynccontextmanager
+async def sql_unit(backend, tmp_path, tmp_path_factory) -> AsyncIterator[SqlOAuthStore]:
+    if backend.startswith("postgresql"):
         if testdb.pg_url() is None:
             pytest.skip(testdb.PG_SKIP_REASON)
         url = testdb.reset_postgres(testdb.pg_url())
@@ -39,19 +59,21 @@ async def store(request, tmp_path, tmp_path_factory):
         url = testdb.fresh_sqlite(tmp_path, tmp_path_factory.getbasetemp())
     db = Database(url)
     await testdb.add_user_and_client(db, NOW)
-    if request.param == "postgresql-asyncpg":
-        # The hot endpoints' executor: the same statements straight on asyncpg.
-        async with db.fast.unit(write=True) as fast_store:
-            yield fast_store
-    elif request.param == "sqlite-fast":
-        # The hot endpoints' executor on SQLite: the same statements on plain sqlite3.
-        assert db.lite is not None
-        async with db.lite.unit() as lite_store:
-            yield lite_store
-    else:
-        async with db.unit_of_work() as session:
-            yield SqlOAuthStore(session)
-    await db.dispose()
+    try:
+        if backend == "postgresql-asyncpg":
+            # The hot endpoints' executor: the same statements straight on asyncpg.
+            async with db.fast.unit(write=True) as fast_store:
+                yield fast_store
+        elif backend == "sqlite-fast":
+            # The hot endpoints' executor on SQLite: the same statements on plain sqlite3.
+            assert db.lite is not None
+            async with db.lite.unit() as lite_store:
+                yield lite_store
+        else:
+            async with db.unit_of_work() as session:
+                yield SqlOAuthStore(session)
+    finally:
+        await db.dispose()
 
 
 async def consent(store) -> str:
@@ -394,3 +416,117 @@ async def test_a_lost_claim_or_a_revoked_consent_keeps_no_response(store):
     outcome = await store.rotate_refresh_token("q" * 64, revoked, pair, NOW, keep=copy)
     assert outcome is Transition.CONSENT_REVOKED
     assert await store.find_retry("q" * 64, OLD, NOW) is None
+
+
+# RFC 6749 §3.3: a scope is a list of space-delimited names; every record keeps all of them.
+SCOPES = ("profile:read", "galleries:read")
+
+
+async def test_every_scope_of_a_pending_request_a_code_and_a_token_round_trips(store):
+    await store.save_pending(replace(pending(NOW + timedelta(minutes=5)), scope=SCOPES))
+    assert (await store.get_pending("p1", "usr_a")).scope == SCOPES
+    cid = await consent(store)
+    await store.save_code(replace(code(cid), scope=SCOPES), NOW)
+    assert (await store.find_code("c" * 64)).scope == SCOPES
+    await store.save_tokens(replace(token(cid, "1" * 64), scope=SCOPES))
+    assert (await store.find_token("1" * 64)).scope == SCOPES
+
+
+async def test_an_unknown_client_code_or_token_is_none(store):
+    assert await store.get_client("cli_unknown") is None
+    assert await store.find_code("9" * 64) is None
+    assert await store.find_token("9" * 64) is None
+    assert await store.get_pending("p9", "usr_a") is None
+
+
+async def test_a_client_id_holding_nul_names_no_client(sql_store):
+    assert (await sql_store.get_client("cli_1")).client_id == "cli_1"
+    assert await sql_store.get_client("cli_1\x00") is None
+
+
+class NoDatabase:
+    """An executor that fails every statement: for what must never reach the database."""
+
+    async def fetchrow(self, statement, params):
+        raise AssertionError(f"a statement reached the database: {params}")
+
+    rowcount = executemany = fetchrow
+
+
+async def test_a_client_id_holding_nul_is_refused_before_any_query():
+    # PostgreSQL text cannot hold NUL (asyncpg raises on it): such an id, which no client
+    # has, is answered "no client" without a query on every database.
+    executor = NoDatabase()
+    store = SqlOAuthStore(executor)
+    assert store.x is executor  # an executor is used as given, a session is wrapped
+    assert await store.get_client("cli_1\x00") is None
+    assert await store.get_client("\x00") is None
+
+
+async def consent_scope(sql_store, consent_id) -> str | None:
+    read = Statement(select(CONSENT.c.scope).where(CONSENT.c.id == bindparam("id")))
+    row = await sql_store.x.fetchrow(read, {"id": consent_id})
+    return row["scope"] if row is not None else None
+
+
+async def test_a_batch_of_consents_stores_each_with_its_own_id(sql_store):
+    for n in (1, 2, 3):
+        ids = await sql_store.create_consents(
+            n, user_id="usr_a", client_id="cli_1", scope=SCOPES, now=NOW
+        )
+        assert len(ids) == len(set(ids)) == n
+        for consent_id in ids:
+            assert re.fullmatch(r"cns_[0-9a-f]{16}", consent_id)
+            assert await consent_scope(sql_store, consent_id) == "profile:read galleries:read"
+            assert await sql_store.guard_consent(consent_id, NOW) is True
+    assert (
+        await sql_store.create_consents(
+            0, user_id="usr_a", client_id="cli_1", scope=SCOPES, now=NOW
+        )
+        == []
+    )
+
+
+async def test_a_consent_id_names_its_kind(store):
+    assert (await consent(store)).startswith("cns_")
+
+
+async def test_a_batch_of_codes_is_stored_as_save_code_stores_each(sql_store):
+    cid = await consent(sql_store)
+    first = replace(code(cid, "1" * 64), scope=SCOPES, resource=MCP)
+    second = code(cid, "2" * 64, ttl=120)
+    await sql_store.save_codes(first, second, now=NOW)
+    assert await sql_store.find_code("1" * 64) == first
+    assert await sql_store.find_code("2" * 64) == replace(second, resource="/api/v1")
+
+
+A_PROFILE = Profile(id="usr_a", email="a@example.com", name="A", avatar_url=None)
+
+
+async def test_the_directory_reads_a_users_profile_and_knows_no_one_else(sql_store):
+    # RFC 7662 §2.2: introspection's "username" is the owner's e-mail.
+    assert await sql_store.get_profile("usr_a") == A_PROFILE
+    assert await sql_store.get_username("usr_a") == "a@example.com"
+    assert await sql_store.get_profile("usr_nobody") is None
+    assert await sql_store.get_username("usr_nobody") is None
+
+
+async def test_a_tokens_owner_is_known_without_another_query(sql_store):
+    cid = await consent(sql_store)
+    await sql_store.save_tokens(token(cid, "1" * 64))
+    assert (await sql_store.find_token("1" * 64)).user_id == "usr_a"
+    sql_store.x = NoDatabase()  # from here on, any statement fails the test
+    assert await sql_store.get_profile("usr_a") == A_PROFILE
+    assert await sql_store.get_username("usr_a") == "a@example.com"
+
+
+async def test_a_secret_use_is_noted_for_after_the_request_not_written_in_the_unit(sql_store):
+    # piksend.clients.secret_uses writes them once the answer is sent (web/secret_uses.py).
+    assert sql_store.secret_uses == []
+    sql_store.secret_used("cli_1", "d" * 64, NOW)
+    sql_store.secret_used("cli_1", "e" * 64, NOW + timedelta(seconds=1))
+    assert sql_store.secret_uses == [
+        ("cli_1", "d" * 64, NOW),
+        ("cli_1", "e" * 64, NOW + timedelta(seconds=1)),
+    ]
+    assert (await sql_store.get_client("cli_1")).secret_used_at is None
