@@ -500,6 +500,15 @@ async def test_a_batch_of_codes_is_stored_as_save_code_stores_each(sql_store):
     assert await sql_store.find_code("2" * 64) == replace(second, resource="/api/v1")
 
 
+async def test_an_empty_batch_of_codes_or_tokens_is_a_no_op_on_every_sql_backend(sql_store):
+    # The session executor ran an executemany of no rows as one statement without values.
+    await sql_store.save_codes(now=NOW)
+    await sql_store.save_tokens()
+    cid = await consent(sql_store)
+    await sql_store.save_codes(code(cid, "3" * 64), now=NOW)  # the store still takes writes
+    assert await sql_store.find_code("3" * 64) is not None
+
+
 A_PROFILE = Profile(id="usr_a", email="a@example.com", name="A", avatar_url=None)
 
 

@@ -112,9 +112,8 @@ class Executor(Protocol):
 
     async def rowcount(self, statement: Statement, params: Mapping[str, Any]) -> int: ...
 
-    async def executemany(
-        self, statement: Statement, rows: Sequence[Mapping[str, Any]]
-    ) -> None: ...
+    async def executemany(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row; no rows, nothing runs."""
 
 
 @runtime_checkable
@@ -145,4 +144,5 @@ class SessionExecutor:
         return (await self._execute(statement, params)).rowcount
 
     async def executemany(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
-        await self._execute(statement, list(rows))
+        if rows:  # no rows, nothing to run: as asyncpg's and sqlite3's executemany
+            await self._execute(statement, list(rows))
