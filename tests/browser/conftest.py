@@ -93,6 +93,28 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+    if report.when == "call" and report.failed and "browser" in item.funcargs:
+        _screenshot_open_pages(item, report)
+
+
+def _screenshot_open_pages(item, report) -> None:
+    """A failed browser test leaves a picture of every page still open in any of its contexts
+    (the fixtures' and the ones the test made itself), taken before fixtures close them:
+    test-artifacts/<test id>-<context>-<page>.png. A page that cannot be captured (crashed,
+    closed) is named in the report instead of hiding the test's own failure."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", item.nodeid)[-150:]
+    for c, context in enumerate(item.funcargs["browser"].contexts):
+        for p, open_page in enumerate(context.pages):
+            path = ARTIFACTS / f"{name}-{c}-{p}.png"
+            try:
+                open_page.screenshot(path=str(path), full_page=True, timeout=10_000)
+            except PlaywrightError as exc:  # the test's own failure is the one to report
+                report.sections.append(("screenshot", f"{path.name} not taken: {exc}"))
+            else:
+                report.sections.append(("screenshot", f"{path} ({open_page.url})"))
 
 
 def _new_page(browser, request, live, **options):
@@ -100,12 +122,6 @@ def _new_page(browser, request, live, **options):
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
-        for index, open_page in enumerate(context.pages):
-            open_page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
     context.close()
 
 
