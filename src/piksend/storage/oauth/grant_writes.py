@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import text
@@ -96,10 +97,18 @@ def _new_columns(new: tuple[o.TokenRecord, ...]) -> dict[str, list[Any]]:
 
 @dataclass(frozen=True)
 class GrantWrite:
-    """One grant's write statement, and its steps in the order they run."""
+    """One grant's write: the pieces of its statement (``_grant_write_statement``'s arguments),
+    and its steps in the order they run."""
 
-    statement: Statement
+    pieces: tuple[str, ...]
     order: tuple[tuple[str, o.Transition], ...]
+
+    @cached_property
+    def statement(self) -> Statement:
+        """Built on first use, then kept: per request only the parameters change. Nothing is
+        built at import, so the mutation check (docs/testing.md) runs the builder after it has
+        selected a mutant, in the process that runs the mutant's tests."""
+        return _grant_write_statement(*self.pieces)
 
     async def run(
         self,
@@ -122,10 +131,10 @@ class GrantWrite:
 
 
 REDEEM_CODE = GrantWrite(
-    _grant_write_statement(_CODE_CLAIMED, _CONSENT_GUARDED_AFTER_CLAIM),
+    (_CODE_CLAIMED, _CONSENT_GUARDED_AFTER_CLAIM),
     (("claimed", o.Transition.CLAIM_LOST), ("guarded", o.Transition.CONSENT_REVOKED)),
 )
 ROTATE_REFRESH_TOKEN = GrantWrite(
-    _grant_write_statement(_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD, _RETRIES_AFTER_ROTATION),
+    (_CONSENT_GUARDED, _REFRESH_CLAIMED_AFTER_GUARD, _RETRIES_AFTER_ROTATION),
     (("guarded", o.Transition.CONSENT_REVOKED), ("claimed", o.Transition.CLAIM_LOST)),
 )
