@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from piksend.storage import tables as t
 from piksend.storage.engine import sync_url
@@ -17,18 +18,60 @@ from piksend.storage.schema import upgrade
 
 PG_ENV = "PIKSEND_TEST_POSTGRES_URL"
 PG_SKIP_REASON = f"{PG_ENV} is not set: PostgreSQL variant skipped (CI sets it)"
+# Set by the mutation check's PostgreSQL pass (tools/mutation_check.py), whose mutants run side by
+# side, one process each: the PG_ENV database is then a migrated template, and every process
+# gets a database of its own cloned from it (and dropped by drop_process_databases).
+PG_PER_PROCESS_ENV = "PIKSEND_TEST_POSTGRES_PER_PROCESS"
 
 _sqlite_template: Path | None = None
 _pg_migrated: set[str] = set()
 
 
 def pg_url() -> str | None:
-    """The PostgreSQL test database; under pytest-xdist each worker gets its own beside it."""
+    """The PostgreSQL test database; under pytest-xdist each worker gets its own beside it, and
+    under the mutation check's PostgreSQL pass each process does (``PG_PER_PROCESS_ENV``)."""
     url = os.environ.get(PG_ENV) or None
     worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is not None and not worker and os.environ.get(PG_PER_PROCESS_ENV):
+        return _process_database(url, os.getpid())
     if url is None or not worker:
         return url
     return _worker_database(url, worker)
+
+
+def _admin(base: URL) -> Engine:
+    return create_engine(
+        sync_url(base.set(database="postgres").render_as_string(hide_password=False)),
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+    )
+
+
+@functools.cache
+def _process_database(url: str, pid: int) -> str:
+    """This process's own database, a copy of the migrated template ``url`` (no migration)."""
+    base = make_url(url)
+    name = f"{base.database}_p{pid}"
+    admin = _admin(base)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
+    admin.dispose()
+    own = base.set(database=name).render_as_string(hide_password=False)
+    _pg_migrated.add(own)
+    return own
+
+
+def drop_process_databases(url: str) -> None:
+    """Drop every database ``_process_database`` made beside ``url``."""
+    base = make_url(url)
+    admin = _admin(base)
+    own = re.compile(rf"{re.escape(str(base.database))}_p\d+")
+    with admin.connect() as conn:
+        names = conn.execute(text("SELECT datname FROM pg_database")).scalars().all()
+        for name in filter(own.fullmatch, names):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @functools.cache
