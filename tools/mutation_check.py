@@ -221,14 +221,13 @@ def main() -> int:
     unlisted = []
     not_run = []
     for name, function, status, diff in rows:
-        if status == NOT_RUN:
-            not_run.append(name)
-            continue
-        if status not in FAILING:
+        if status not in FAILING and status != NOT_RUN:
             continue
         if (function, diff) in keys:
             used.add((function, diff))
             kinds[keys[(function, diff)].get("kind", "equivalent")] += 1
+        elif status == NOT_RUN:
+            not_run.append(name)
         else:
             unlisted.append((name, function, status, diff))
     print(
@@ -238,8 +237,10 @@ def main() -> int:
         + ", ".join(f"{kind}: {n}" for kind, n in sorted(kinds.items()))
         + f"); unlisted survivors: {len(unlisted)}"
     )
+    # With --functions, only the entries of the functions checked can be stale.
+    checked = {function for _, function, _, _ in rows} if args.functions else None
     for e in listed:
-        if (e["function"], e["diff"]) not in used:
+        if (e["function"], e["diff"]) not in used and (checked is None or e["function"] in checked):
             print(f"stale entry in {LISTED.name} (no such surviving mutant): {e['function']}")
     for name, _function, status, diff in unlisted:
         print(f"\n{status}: {name}\n{diff}")
