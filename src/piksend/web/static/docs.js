@@ -5,11 +5,22 @@
   'use strict';
   if (!navigator.clipboard || !window.isSecureContext) { return; }
   var live = document.getElementById('live');
+  var used = {};
+  // WCAG 2.4.6: each button's name says which block it copies — the nearest heading before the
+  // block, plus the short label just above it ("Example request:"), numbered if still repeated.
+  function nameOf(block, index) {
+    var found = document.evaluate('preceding::*[self::h2 or self::h3 or self::h4][1]', block,
+      null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+    var what = found ? found.textContent.replace(/\s+/g, ' ').trim() : 'example ' + (index + 1);
+    var label = block.previousElementSibling;
+    var text = label && label.tagName === 'P' ? label.textContent.replace(/\s+/g, ' ').trim() : '';
+    if (text && text.length <= 40) { what += ', ' + text.replace(/:$/, ''); }
+    used[what] = (used[what] || 0) + 1;
+    return used[what] > 1 ? what + ' (' + used[what] + ')' : what;
+  }
   document.querySelectorAll('.docs pre').forEach(function (block, index) {
     var code = block.querySelector('code') || block;
-    var heading = block.closest('section, article');
-    var title = heading && heading.querySelector('h2, h3, h4');
-    var what = title ? title.textContent.trim() : 'example ' + (index + 1);
+    var what = nameOf(block, index);
     var button = document.createElement('button');
     button.type = 'button';
     button.className = 'copy-code';
