@@ -124,7 +124,8 @@ def _src() -> str:
     return str(Path(piksend.__file__).resolve().parent.parent)
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:
+    # 90 s: a loaded 2-core machine took over 30 s to import and migrate once (seen in a full run)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
