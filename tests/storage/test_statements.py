@@ -4,11 +4,14 @@ pass (docs/testing.md) builds them with its mutant selected."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import piksend
 from piksend.storage.oauth import grant_writes
 from piksend.storage.oauth import statements as q
 
@@ -42,3 +45,17 @@ def test_an_unknown_statement_is_an_attribute_error_that_names_it():
         == "module 'piksend.storage.oauth.statements' has no attribute 'CLAIM_COED'"
     )
     assert hasattr(q, "CLAIM_COED") is False
+
+
+def test_every_statement_the_code_names_is_one_that_can_be_built():
+    # The module __getattr__ makes any ``q.NAME`` type-check as a Statement, so a misspelt
+    # name would pass mypy and fail only when its request comes: the source is read instead.
+    root = Path(piksend.__file__).parent
+    used = {
+        name
+        for path in root.rglob("*.py")
+        if re.search(r"import statements as q\b", text := path.read_text())
+        for name in re.findall(r"\bq\.([A-Z][A-Z0-9_]+)\b", text)
+    }
+    assert len(used) > 10
+    assert sorted(used - q._BUILD.keys()) == []
