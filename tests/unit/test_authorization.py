@@ -176,7 +176,9 @@ async def test_approve_cannot_widen_the_request(store, policy):
         )
 
 
-async def decide(store, policy, decision=authorization.Decision.APPROVE, **overrides):
+async def decide(
+    store, policy, decision=authorization.Decision.APPROVE, pending_id="p1", **overrides
+):
     values = dict(
         user_id="usr_alice",
         decision=decision,
@@ -188,7 +190,7 @@ async def decide(store, policy, decision=authorization.Decision.APPROVE, **overr
         now=NOW,
     )
     values.update(overrides)
-    return await authorization.decide("p1", **values)
+    return await authorization.decide(pending_id, **values)
 
 
 async def test_an_approved_decision_redirects_with_a_code_state_and_iss(store, policy):
@@ -433,34 +435,14 @@ async def test_an_approval_records_the_consent_and_a_code_of_the_user_for_the_cl
 async def test_a_pending_request_at_its_expiry_instant_is_gone(store, policy):
     await store.save_pending(a_pending(expires_at=NOW))
     with pytest.raises(PendingAuthorizationGoneError) as exc:
-        await authorization.decide(
-            "p",
-            user_id="usr_alice",
-            decision=authorization.Decision.APPROVE,
-            scope=["profile:read"],
-            pendings=store,
-            clients=store,
-            grants=store,
-            policy=policy,
-            now=NOW,
-        )
+        await decide(store, policy, authorization.Decision.APPROVE, "p", scope=["profile:read"])
     assert exc.value.description == authorization.PENDING_GONE
 
 
 async def test_approving_no_registered_scope_asks_again_saying_so(store, policy):
     await store.save_pending(a_pending())
     with pytest.raises(authorization.NoScopeApprovedError) as exc:
-        await authorization.decide(
-            "p",
-            user_id="usr_alice",
-            decision=authorization.Decision.APPROVE,
-            scope=["stats:read"],
-            pendings=store,
-            clients=store,
-            grants=store,
-            policy=policy,
-            now=NOW,
-        )
+        await decide(store, policy, authorization.Decision.APPROVE, "p", scope=["stats:read"])
     assert exc.value.description == (
         "Approve at least one scope that was requested and is still registered"
     )
@@ -503,17 +485,7 @@ async def test_a_pending_request_at_its_expiry_instant_is_gone_before_anything_e
     # Gone at its expiry instant: the user is not asked again about a missing decision.
     await store.save_pending(a_pending(expires_at=NOW))
     with pytest.raises(PendingAuthorizationGoneError) as exc:
-        await authorization.decide(
-            "p",
-            user_id="usr_alice",
-            decision=None,
-            scope=["profile:read"],
-            pendings=store,
-            clients=store,
-            grants=store,
-            policy=policy,
-            now=NOW,
-        )
+        await decide(store, policy, None, "p", scope=["profile:read"])
     assert exc.value.description == authorization.PENDING_GONE
     assert store.codes == {}
 
@@ -534,16 +506,6 @@ async def test_a_pending_request_taken_by_another_decision_meanwhile_is_gone(
     pendings.clients = dict(store.clients)
     await pendings.save_pending(a_pending())
     with pytest.raises(PendingAuthorizationGoneError) as exc:
-        await authorization.decide(
-            "p",
-            user_id="usr_alice",
-            decision=decision,
-            scope=["profile:read"],
-            pendings=pendings,
-            clients=pendings,
-            grants=pendings,
-            policy=policy,
-            now=NOW,
-        )
+        await decide(pendings, policy, decision, "p", scope=["profile:read"])
     assert exc.value.description == authorization.PENDING_GONE
     assert (pendings.codes, pendings.consents) == ({}, {})
