@@ -49,7 +49,6 @@ PG_PASS_FUNCTIONS = (
 )
 PG_PASS_KILLERS = [
     "tests/storage/test_store_contract.py",
-    "tests/storage/test_grant_writes.py",
     "tests/storage/test_statements.py",
 ]
 

@@ -306,18 +306,29 @@ async def test_the_resource_of_a_pending_request_and_a_code_round_trips(store):
     assert (await store.find_code("c" * 64)).resource == MCP
 
 
-async def test_tokens_keep_their_resource_through_every_grant_write(store):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("resource", MCP),
+        # RFC 6749 §3.3: scope is a list of space-delimited strings, kept whole by every write
+        ("scope", ("profile:read", "gallery:read", "gallery:write")),
+    ],
+)
+async def test_tokens_keep_their_resource_and_every_scope_through_every_grant_write(
+    store, field, value
+):
     cid = await consent(store)
-    await store.save_code(replace(code(cid), resource=MCP), NOW)
-    pair = tuple(replace(r, resource=MCP) for r in new_pair(cid))
+    await store.save_code(replace(code(cid), **{field: value}), NOW)
+    pair = tuple(replace(r, **{field: value}) for r in new_pair(cid))
     assert await store.redeem_code("c" * 64, cid, pair, NOW) is Transition.DONE
-    assert [(await store.find_token(d)).resource for d in NEW] == [MCP, MCP]
+    assert [getattr(await store.find_token(d), field) for d in NEW] == [value, value]
     rotated = (
-        replace(token(cid, "6" * 64), resource=MCP),
-        replace(token(cid, "7" * 64, TokenKind.REFRESH), resource=MCP),
+        replace(token(cid, "6" * 64), **{field: value}),
+        replace(token(cid, "7" * 64, TokenKind.REFRESH), **{field: value}),
     )
     assert await store.rotate_refresh_token(NEW[1], cid, rotated, NOW) is Transition.DONE
-    assert [(await store.find_token(d)).resource for d in ("6" * 64, "7" * 64)] == [MCP, MCP]
+    kept = [getattr(await store.find_token(d), field) for d in ("6" * 64, "7" * 64)]
+    assert kept == [value, value]
 
 
 async def test_a_record_that_names_no_resource_reads_back_as_the_api_path(store):
